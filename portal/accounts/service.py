@@ -1,0 +1,231 @@
+"""Accounts: password hashing, login with throttling, password changes, API tokens."""
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.accounts.models import ApiToken, LoginAttempt, User, UserRole, new_session_epoch
+from portal.accounts.roles import Role
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+
+TOKEN_PREFIX = "jy_"  # noqa: S105 - a marker, not a secret
+MIN_PASSWORD_LENGTH = 10
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+
+
+def _hasher():
+    hasher = current_app.extensions.get("jiyun_password_hasher")
+    if hasher is None:
+        hasher = PasswordHasher(
+            time_cost=current_app.config["ARGON2_TIME_COST"],
+            memory_cost=current_app.config["ARGON2_MEMORY_COST"],
+        )
+        current_app.extensions["jiyun_password_hasher"] = hasher
+    return hasher
+
+
+def check_password_policy(password):
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            _l("The password is too short."),
+            {"password": _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)},
+        )
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        raise InvalidInput(
+            _l("The password is too weak."), {"password": _l("Use both letters and digits.")}
+        )
+
+
+def hash_password(password):
+    return _hasher().hash(password)
+
+
+def _password_matches(user, password):
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_throttle(session, username, address):
+    config = current_app.config
+    since = utcnow() - config["LOGIN_THROTTLE_WINDOW"]
+    failures = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.attempted_at >= since, LoginAttempt.succeeded.is_(False))
+    )
+    by_user = session.scalar(failures.where(LoginAttempt.username == username))
+    by_address = session.scalar(failures.where(LoginAttempt.source_address == address))
+    if (
+        by_user >= config["LOGIN_MAX_FAILURES_PER_USER"]
+        or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    ):
+        minutes = int(config["LOGIN_THROTTLE_WINDOW"] / timedelta(minutes=1))
+        raise TooManyAttempts(
+            _l("Too many failed logins. Try again in %(minutes)d minutes.", minutes=minutes)
+        )
+
+
+def authenticate(session, username, password, address):
+    """Return the user whose credentials these are, or None; every attempt is recorded.
+
+    Raises TooManyAttempts before checking anything once the window's failures are used
+    up. The caller commits, so that failed attempts are kept.
+    """
+    username = (username or "").strip().lower()
+    _check_throttle(session, username, address)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        _hasher().hash(password)  # spend the same time as a real check
+        ok = False
+    else:
+        ok = user.is_enabled and _password_matches(user, password)
+    session.add(LoginAttempt(username=username, source_address=address, succeeded=ok))
+    if ok:
+        if _hasher().check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        audit.record(session, user, "user.login", "user", user.id, agency_id=user.agency_id)
+        return user
+    audit.record(session, None, "user.login_failed", "user", username)
+    return None
+
+
+def change_password(session, user, current_password, new_password):
+    if not _password_matches(user, current_password):
+        raise InvalidInput(
+            _l("The current password is wrong."),
+            {"current_password": _l("The current password is wrong.")},
+        )
+    check_password_policy(new_password)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.session_epoch = new_session_epoch()  # every other session ends here
+    audit.record(session, user, "user.password_changed", "user", user.id, agency_id=user.agency_id)
+    session.flush()
+
+
+def create_user(
+    session,
+    actor,
+    *,
+    username,
+    display_name,
+    password,
+    roles,
+    agency_id=None,
+    email=None,
+    password_hash=None,
+):
+    """Create a user. password_hash lets bulk seeding hash a shared password once."""
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            _l("Invalid user name."),
+            {"username": _l("Use 2-80 lower-case letters, digits, '.', '_' or '-'.")},
+        )
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise InvalidInput(_l("This user name is taken."), {"username": _l("Already taken.")})
+    roles = [Role(role) for role in roles]
+    if password_hash is None:
+        check_password_policy(password)
+        password_hash = hash_password(password)
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        password_hash=password_hash,
+        agency_id=agency_id,
+        role_rows=[UserRole(role=role.value) for role in roles],
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.created",
+        "user",
+        user.id,
+        agency_id=agency_id,
+        after={"username": username, "roles": [r.value for r in roles], "agency_id": agency_id},
+    )
+    return user
+
+
+def _token_hash(plaintext):
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def create_api_token(session, user, name):
+    """Create a token; the plain text is returned this once and never stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise InvalidInput(_l("Give the token a name."), {"name": _l("1-80 characters.")})
+    secret = secrets.token_urlsafe(32)
+    plaintext = TOKEN_PREFIX + secret
+    token = ApiToken(
+        user_id=user.id, name=name, prefix=plaintext[:10], token_hash=_token_hash(plaintext)
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        user,
+        "api_token.created",
+        "api_token",
+        token.id,
+        agency_id=user.agency_id,
+        after={"name": name, "prefix": token.prefix},
+    )
+    return token, plaintext
+
+
+def revoke_api_token(session, user, token_id):
+    token = session.get(ApiToken, token_id)
+    if token is None or token.revoked_at is not None:
+        raise NotFound(_l("No such token."))
+    if token.user_id != user.id:
+        raise Forbidden(_l("This token is not yours."))
+    token.revoked_at = utcnow()
+    audit.record(
+        session, user, "api_token.revoked", "api_token", token.id, agency_id=user.agency_id
+    )
+    session.flush()
+
+
+def user_for_token(session, plaintext):
+    """The enabled user a live token belongs to, or None."""
+    if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plaintext)))
+    if token is None or token.revoked_at is not None or not token.user.is_enabled:
+        return None
+    return token.user
+
+
+def list_api_tokens(session, user):
+    return session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    ).all()
+
+
+def load_session_user(session, login_id):
+    """The user named by a session's login id, if its epoch is still current."""
+    user_id, _, epoch = (login_id or "").partition(":")
+    if not user_id.isdigit():
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not secrets.compare_digest(user.session_epoch, epoch):
+        return None
+    return user

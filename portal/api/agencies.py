@@ -1,0 +1,52 @@
+"""Agencies within the caller's scope, their quotas and usage."""
+
+from flask_smorest import Blueprint
+
+from portal.api.base import actor, authenticate_request
+from portal.api.schemas import AgencyDetailOut, AgencyOut, QuotaLimitsIn
+from portal.extensions import db
+from portal.orders.quota import headroom, subtree_usage
+from portal.tenancy import service
+
+blp = Blueprint(
+    "api_agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies and quotas"
+)
+blp.before_request(authenticate_request)
+
+
+def _detail(agency):
+    limits = agency.quota_limits()
+    usage = subtree_usage(db.session, agency)
+    room = headroom(db.session, agency)
+    lines = [
+        {
+            "resource": resource,
+            "limit": limits.get(resource),
+            "used": usage.get(resource, 0),
+            "remaining": room[resource][0] if room[resource] else None,
+        }
+        for resource in room
+    ]
+    return {**AgencyOut().dump(agency), "quotas": lines}
+
+
+@blp.get("")
+@blp.response(200, AgencyOut(many=True))
+def agencies():
+    return service.visible_agencies(db.session, actor())
+
+
+@blp.get("/<int:agency_id>")
+@blp.response(200, AgencyDetailOut)
+def agency(agency_id):
+    return _detail(service.get_visible_agency(db.session, actor(), agency_id))
+
+
+@blp.put("/<int:agency_id>/quotas")
+@blp.arguments(QuotaLimitsIn)
+@blp.response(200, AgencyDetailOut)
+def set_quotas(limits, agency_id):
+    """Set limits; a resource given as null loses its limit, one left out is unchanged."""
+    service.get_visible_agency(db.session, actor(), agency_id)
+    agency = service.set_quotas(db.session, actor(), agency_id, limits)
+    return _detail(agency)

@@ -1,0 +1,41 @@
+"""The Api object and the API's authentication."""
+
+from flask import g, request
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Api
+
+from portal.core.errors import DomainError
+from portal.errors import http_error_response
+
+
+class PortalApi(Api):
+    """flask-smorest, answering errors in the portal's one error format."""
+
+    def _register_error_handlers(self):
+        """portal.errors handles HTTPException for the API and the pages alike."""
+
+    def handle_http_exception(self, error):
+        return http_error_response(error)
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+def actor():
+    """The user whose bearer token authenticated this call."""
+    return g.api_user
+
+
+def authenticate_request():
+    """before_request of every API blueprint: a valid bearer token or 401."""
+    from portal.accounts.service import user_for_token
+    from portal.extensions import db
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise Unauthorized(_l("Send a valid API token: Authorization: Bearer <token>."))
+    g.api_user = user

@@ -1,0 +1,85 @@
+"""Orders: list, create (and submit), read, and act on them."""
+
+from flask_smorest import Blueprint
+
+from portal.api.base import actor, authenticate_request
+from portal.api.schemas import ActionIn, OrderDetailOut, OrderIn, OrderListArgs, OrderPage
+from portal.extensions import db
+from portal.orders import service
+
+blp = Blueprint(
+    "api_orders", __name__, url_prefix="/api/v1/orders", description="Orders and their approval"
+)
+blp.before_request(authenticate_request)
+
+
+@blp.get("")
+@blp.arguments(OrderListArgs, location="query")
+@blp.response(200, OrderPage)
+def orders(args):
+    found, total = service.list_orders(
+        db.session,
+        actor(),
+        state=args.get("state"),
+        agency_id=args.get("agency_id"),
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    return {"total": total, "page": args["page"], "orders": found}
+
+
+@blp.post("")
+@blp.arguments(OrderIn)
+@blp.response(201, OrderDetailOut)
+def create(data):
+    """Order an item for the caller's agency; submitted unless `submit` is false."""
+    return service.create_order(
+        db.session,
+        actor(),
+        data["item"],
+        data["parameters"],
+        sla_tier=data.get("sla_tier"),
+        submit=data["submit"],
+        client_token=data.get("client_token"),
+        catalog_version=data.get("catalog_version"),
+    )
+
+
+@blp.get("/<int:order_id>")
+@blp.response(200, OrderDetailOut)
+def order(order_id):
+    return service.get_order(db.session, actor(), order_id)
+
+
+@blp.post("/<int:order_id>/submit")
+@blp.arguments(ActionIn)
+@blp.response(200, OrderDetailOut)
+def submit(data, order_id):
+    return service.submit_order(db.session, actor(), order_id, data.get("expected_version"))
+
+
+@blp.post("/<int:order_id>/approve")
+@blp.arguments(ActionIn)
+@blp.response(200, OrderDetailOut)
+def approve(data, order_id):
+    return service.approve_order(
+        db.session, actor(), order_id, data.get("comment"), data.get("expected_version")
+    )
+
+
+@blp.post("/<int:order_id>/reject")
+@blp.arguments(ActionIn)
+@blp.response(200, OrderDetailOut)
+def reject(data, order_id):
+    return service.reject_order(
+        db.session, actor(), order_id, data.get("comment"), data.get("expected_version")
+    )
+
+
+@blp.post("/<int:order_id>/cancel")
+@blp.arguments(ActionIn)
+@blp.response(200, OrderDetailOut)
+def cancel(data, order_id):
+    return service.cancel_order(
+        db.session, actor(), order_id, data.get("comment"), data.get("expected_version")
+    )

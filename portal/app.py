@@ -1,0 +1,64 @@
+"""The application factory."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from portal import cli, errors, security
+from portal.config import load_config
+from portal.core import commit
+from portal.extensions import babel, csrf, db, init_celery, login_manager, migrate
+from portal.i18n import select_locale, select_timezone
+from portal.web import register_template_helpers
+
+MIGRATIONS = str(Path(__file__).parent.parent / "migrations")
+
+
+def create_app(config=None):
+    """Create the portal. `config` overrides settings (tests pass their database here)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("JIYUN_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    app.config.update(load_config(app.instance_path))
+    app.config.update(config or {})
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    init_celery(app)
+    security.init_app(app)
+    errors.init_app(app)
+    commit.init_app(app)
+    register_template_helpers(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def _import_models():
+    # Every model is known to the metadata before anything creates or migrates tables.
+    from portal.accounts import models as _accounts  # noqa: F401
+    from portal.catalog import models as _catalog  # noqa: F401
+    from portal.core import audit as _audit  # noqa: F401
+    from portal.orders import models as _orders  # noqa: F401
+    from portal.tenancy import models as _tenancy  # noqa: F401
+
+
+def _register_blueprints(app):
+    from portal.accounts.views import bp as accounts_bp
+    from portal.api.registry import register_api
+    from portal.catalog.views import bp as catalog_bp
+    from portal.core.views import bp as audit_bp
+    from portal.home import bp as home_bp
+    from portal.orders.views import bp as orders_bp
+    from portal.tenancy.views import bp as tenancy_bp
+
+    for blueprint in (home_bp, accounts_bp, catalog_bp, orders_bp, tenancy_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    register_api(app)

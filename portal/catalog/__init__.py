@@ -1,0 +1,1 @@
+"""The catalog as the portal keeps it: versioned items synced from catalog/items."""

@@ -1,0 +1,101 @@
+"""Catalog pages: browse items, fill an item's order form, see its quota cost."""
+
+import secrets
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from catalog.form import quota_cost, resolve_spec, validate_parameters
+from portal.catalog.service import get_item, list_items
+from portal.core.errors import DomainError
+from portal.extensions import db
+from portal.orders import service as orders
+from portal.orders.permissions import can_order_for
+from portal.orders.quota import headroom
+
+bp = Blueprint("catalog", __name__, url_prefix="/catalog")
+
+FORM_META = {"csrf_token", "client_token", "catalog_version", "sla_tier", "action"}
+
+
+def _form_parameters(version):
+    """The posted values of the item's own fields (booleans: an unticked box is absent)."""
+    raw = {}
+    for form_field in version.definition["fields"]:
+        name = form_field["name"]
+        if form_field["type"] == "boolean":
+            raw[name] = "true" if request.form.get(name) else "false"
+        elif name in request.form:
+            raw[name] = request.form[name]
+    return raw
+
+
+def _render_form(item, values=None, errors=None, message=None, status=200, client_token=None):
+    agency = current_user.agency
+    return render_template(
+        "catalog/item.html",
+        item=item,
+        version=item.current_version,
+        values=values or {},
+        errors=errors or {},
+        message=message,
+        can_order=can_order_for(current_user, agency),
+        quota=headroom(db.session, agency) if agency else None,
+        client_token=client_token or secrets.token_hex(16),
+    ), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("catalog/index.html", items=list_items(db.session))
+
+
+@bp.get("/<key>")
+@login_required
+def item(key):
+    return _render_form(get_item(db.session, key))
+
+
+@bp.post("/<key>")
+@login_required
+def order(key):
+    catalog_item = get_item(db.session, key)
+    raw = _form_parameters(catalog_item.current_version)
+    try:
+        created = orders.create_order(
+            db.session,
+            current_user,
+            key,
+            raw,
+            sla_tier=request.form.get("sla_tier"),
+            submit=request.form.get("action") != "draft",
+            client_token=request.form.get("client_token"),
+            catalog_version=request.form.get("catalog_version"),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        values = {**raw, "sla_tier": request.form.get("sla_tier")}
+        return _render_form(
+            get_item(db.session, key),
+            values=values,
+            errors=error.fields,
+            message=error.message,
+            status=error.status,
+            client_token=request.form.get("client_token"),
+        )
+    return redirect(url_for("orders.detail", order_id=created.id))
+
+
+@bp.get("/<key>/quote")
+@login_required
+def quote(key):
+    """What the form as filled so far takes from the quota, for its live preview.
+    Fields not yet valid count as nothing; the submit checks everything."""
+    definition = get_item(db.session, key).current_version.definition
+    raw = {name: value for name, value in request.args.items() if name not in FORM_META}
+    values, _errors = validate_parameters(definition, raw)
+    cost = quota_cost(definition, resolve_spec(definition, values))
+    room = headroom(db.session, current_user.agency) if current_user.agency else {}
+    remaining = {resource: (room.get(resource) or (None,))[0] for resource in cost}
+    return jsonify({"cost": cost, "remaining": remaining})

@@ -1,0 +1,1 @@
+"""Shared machinery: database base and types, audit log, errors, time."""

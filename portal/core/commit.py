@@ -1,0 +1,14 @@
+"""The one commit point of a request: commit after a successful response, roll back
+after an error, so a failed request leaves nothing half-written."""
+
+from portal.extensions import db
+
+
+def init_app(app):
+    @app.after_request
+    def _commit_or_roll_back(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response

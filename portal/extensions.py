@@ -1,0 +1,37 @@
+"""Extensions, created unbound here and bound to the app in create_app."""
+
+from celery import Celery
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from portal.core.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+celery = Celery("jiyun")
+
+
+def init_celery(app):
+    """Bind the Celery app to the Flask app: config from it, tasks run in its context."""
+    celery.conf.update(
+        broker_url=app.config["BROKER_URL"],
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=600,
+        task_soft_time_limit=540,
+        timezone="UTC",
+    )
+
+    class AppContextTask(celery.Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery.Task = AppContextTask
+    app.extensions["celery"] = celery

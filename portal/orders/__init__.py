@@ -1,0 +1,1 @@
+"""Orders (an agency's request for a catalog item) and their approval chains."""

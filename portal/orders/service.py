@@ -1,0 +1,338 @@
+"""Orders: create, submit, approve, reject, cancel, list. Functions add and flush;
+the caller commits once."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
+
+from catalog.form import quota_cost, resolve_spec, validate_parameters
+from portal.accounts.roles import Role
+from portal.catalog.service import get_item
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.orders import quota
+from portal.orders.messages import field_error_message
+from portal.orders.models import ApprovalStep, Order, OrderEvent, OrderQuotaCost
+from portal.orders.permissions import can_cancel, can_order_for, can_view_order, may_hold_step_role
+from portal.orders.states import (
+    CANCELLABLE_STATES,
+    COMMITTED_STATES,
+    TRANSITIONS,
+    OrderState,
+    StepState,
+)
+from portal.tenancy.models import Agency
+from portal.tenancy.permissions import agency_scope
+
+
+def _move(session, order, actor, to_state, kind, comment=None):
+    """Change state along the state machine, with a timeline entry and an audit event."""
+    from_state = OrderState(order.state)
+    if to_state not in TRANSITIONS[from_state]:
+        raise Conflict(
+            _l(
+                "A request that is '%(state)s' cannot become '%(to)s'.",
+                state=from_state.label,
+                to=to_state.label,
+            )
+        )
+    order.state = to_state
+    order.events.append(
+        OrderEvent(
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            from_state=from_state,
+            to_state=to_state,
+            comment=comment,
+        )
+    )
+    audit.record(
+        session,
+        actor,
+        f"order.{kind}",
+        "order",
+        order.id,
+        agency_id=order.agency_id,
+        before={"state": from_state},
+        after={"state": to_state},
+        note=comment,
+    )
+
+
+def _check_version(order, expected_version):
+    if expected_version is not None and int(expected_version) != order.version:
+        raise Conflict(
+            _l("This request changed since you opened it. Reload and try again."),
+            {"version": _l("Stale: reload the page.")},
+        )
+
+
+def _lock_order(session, actor, order_id):
+    # Lock the row alone: FOR UPDATE cannot reach into the eager-loaded outer joins.
+    session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    order = session.get(Order, order_id, populate_existing=True)
+    if order is None or not can_view_order(actor, order):
+        raise NotFound(_l("No such request."))
+    return order
+
+
+def validate_order_form(item_version, raw_params, sla_tier):
+    """Return (values, spec, cost, tier) or raise InvalidInput naming each bad field."""
+    definition = item_version.definition
+    values, errors = validate_parameters(definition, raw_params)
+    fields = {name: field_error_message(error) for name, error in errors.items()}
+    tiers = [tier["key"] for tier in definition["sla_tiers"]]
+    tier = sla_tier or tiers[0]
+    if tier not in tiers:
+        fields["sla_tier"] = _l("Choose one of: %(choices)s.", choices=", ".join(tiers))
+    if fields:
+        raise InvalidInput(_l("Please correct the marked fields."), fields)
+    spec = resolve_spec(definition, values)
+    return values, spec, quota_cost(definition, spec), tier
+
+
+def create_order(
+    session,
+    actor,
+    item_key,
+    raw_params,
+    *,
+    sla_tier=None,
+    submit=True,
+    client_token=None,
+    catalog_version=None,
+):
+    """Create an order for the actor's agency, and submit it unless asked to keep a draft."""
+    agency = actor.agency
+    if not can_order_for(actor, agency):
+        raise Forbidden(_l("Only staff of an agency can order for it."))
+    if client_token:
+        earlier = session.scalar(
+            select(Order).where(Order.created_by_id == actor.id, Order.client_token == client_token)
+        )
+        if earlier is not None:
+            return earlier
+    item = get_item(session, item_key)
+    version = item.current_version
+    if catalog_version is not None and int(catalog_version) != version.number:
+        raise Conflict(
+            _l(
+                "This catalog item was updated since the form was opened. "
+                "Review the form and submit again."
+            ),
+            {"catalog_version": _l("Stale: the item has a newer version.")},
+        )
+    values, spec, cost, tier = validate_order_form(version, raw_params, sla_tier)
+    order = Order(
+        agency_id=agency.id,
+        item_id=item.id,
+        catalog_version_id=version.id,
+        created_by_id=actor.id,
+        state=OrderState.DRAFT,
+        parameters=values,
+        spec=spec,
+        sla_tier=tier,
+        client_token=client_token or None,
+        costs=[OrderQuotaCost(resource=r, amount=a) for r, a in cost.items()],
+    )
+    order.events.append(OrderEvent(actor_id=actor.id, kind="created", to_state=OrderState.DRAFT))
+    session.add(order)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "order.created",
+        "order",
+        order.id,
+        agency_id=agency.id,
+        after={"item": item.key, "version": version.number, "parameters": values, "sla_tier": tier},
+    )
+    if submit:
+        _submit(session, actor, order)
+    return order
+
+
+def submit_order(session, actor, order_id, expected_version=None):
+    order = _lock_order(session, actor, order_id)
+    _check_version(order, expected_version)
+    if order.created_by_id != actor.id:
+        raise Forbidden(_l("Only the person who drafted a request submits it."))
+    _submit(session, actor, order)
+    return order
+
+
+def _auto_approvable(definition, cost):
+    rule = definition["approval"].get("auto_approve")
+    if not rule:
+        return False
+    return all(cost.get(resource, 0) <= most for resource, most in rule["within"].items())
+
+
+def _submit(session, actor, order):
+    if order.state != OrderState.DRAFT:
+        raise Conflict(_l("Only a draft can be submitted."))
+    if order.item.is_retired:
+        raise Conflict(
+            _l("This catalog item is no longer offered."), {"item": _l("Retired catalog item.")}
+        )
+    quota.check_and_lock(session, order.agency, order.quota_cost, quota.HELD_STATES)
+    order.submitted_at = utcnow()
+    _move(session, order, actor, OrderState.SUBMITTED, "submitted")
+    definition = order.catalog_version.definition
+    chain = definition["approval"]["chain"]
+    if not chain or _auto_approvable(definition, order.quota_cost):
+        order.decided_at = utcnow()
+        _move(
+            session,
+            order,
+            actor,
+            OrderState.APPROVED,
+            "auto_approved",
+            comment=None if not chain else "within the item's automatic approval limits",
+        )
+    else:
+        order.steps = [ApprovalStep(seq=index, role=role) for index, role in enumerate(chain, 1)]
+        order.current_step = 1
+        _move(session, order, actor, OrderState.AWAITING_APPROVAL, "awaiting_approval")
+    session.flush()
+
+
+def _decidable_step(session, actor, order):
+    """The step the actor may decide now, or a clear refusal."""
+    if order.state != OrderState.AWAITING_APPROVAL:
+        raise Conflict(_l("This request is not awaiting approval."))
+    step = order.pending_step
+    if step is None:
+        raise Conflict(_l("This request has no step to decide."))
+    if order.created_by_id == actor.id:
+        raise Forbidden(_l("You cannot approve your own request."))
+    if any(s.decided_by_id == actor.id for s in order.steps):
+        raise Forbidden(
+            _l("You already decided a step of this request; another person must decide this one.")
+        )
+    if not may_hold_step_role(actor, step):
+        raise Forbidden(
+            _l("This step needs a %(role)s of the requesting agency.", role=Role(step.role).label)
+        )
+    return step
+
+
+def approve_order(session, actor, order_id, comment=None, expected_version=None):
+    order = _lock_order(session, actor, order_id)
+    _check_version(order, expected_version)
+    step = _decidable_step(session, actor, order)
+    step.state, step.decided_by_id, step.decided_at = StepState.APPROVED, actor.id, utcnow()
+    step.comment = (comment or "").strip() or None
+    last = step.seq == len(order.steps)
+    if last:
+        # Granted orders only: this one is pending and must fit beside them.
+        quota.check_and_lock(session, order.agency, order.quota_cost, COMMITTED_STATES)
+        order.current_step = None
+        order.decided_at = utcnow()
+        _move(session, order, actor, OrderState.APPROVED, "approved", step.comment)
+    else:
+        order.current_step = step.seq + 1
+        order.events.append(
+            OrderEvent(actor_id=actor.id, kind="step_approved", comment=step.comment)
+        )
+        audit.record(
+            session,
+            actor,
+            "order.step_approved",
+            "order",
+            order.id,
+            agency_id=order.agency_id,
+            after={"step": step.seq, "role": step.role},
+            note=step.comment,
+        )
+    session.flush()
+    return order
+
+
+def reject_order(session, actor, order_id, comment, expected_version=None):
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput(
+            _l("Say why the request is rejected."),
+            {"comment": _l("A reason is required to reject.")},
+        )
+    order = _lock_order(session, actor, order_id)
+    _check_version(order, expected_version)
+    step = _decidable_step(session, actor, order)
+    step.state, step.decided_by_id, step.decided_at = StepState.REJECTED, actor.id, utcnow()
+    step.comment = comment
+    for later in order.steps:
+        if later.state == StepState.PENDING:
+            later.state = StepState.SKIPPED
+    order.current_step = None
+    order.decided_at = utcnow()
+    _move(session, order, actor, OrderState.REJECTED, "rejected", comment)
+    session.flush()
+    return order
+
+
+def cancel_order(session, actor, order_id, comment=None, expected_version=None):
+    order = _lock_order(session, actor, order_id)
+    _check_version(order, expected_version)
+    if not can_cancel(actor, order):
+        raise Forbidden(_l("Only the requester or an agency manager can cancel a request."))
+    if order.state not in CANCELLABLE_STATES:
+        raise Conflict(_l("This request can no longer be cancelled."))
+    for step in order.steps:
+        if step.state == StepState.PENDING:
+            step.state = StepState.SKIPPED
+    order.current_step = None
+    _move(session, order, actor, OrderState.CANCELLED, "cancelled", (comment or "").strip() or None)
+    session.flush()
+    return order
+
+
+def get_order(session, actor, order_id):
+    order = session.get(Order, order_id)
+    if order is None or not can_view_order(actor, order):
+        raise NotFound(_l("No such request."))
+    return order
+
+
+def list_orders(session, actor, *, state=None, agency_id=None, page=1, per_page=50):
+    """The orders the actor may see, newest first; returns (orders, total)."""
+    query = select(Order).where(agency_scope(actor, Order.agency_id))
+    if state:
+        query = query.where(Order.state == state)
+    if agency_id:
+        query = query.where(Order.agency_id == agency_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    orders = session.scalars(
+        query.order_by(Order.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return orders, total
+
+
+def approval_queue(session, actor):
+    """Orders whose current step the actor may decide now."""
+    roles = [role for role in (Role.AGENCY_MANAGER, Role.PLATFORM_OPERATOR) if actor.has_role(role)]
+    if not roles:
+        return []
+    step = aliased(ApprovalStep)
+    mine = aliased(ApprovalStep)
+    query = (
+        select(Order)
+        .join(step, (step.order_id == Order.id) & (step.seq == Order.current_step))
+        .where(
+            Order.state == OrderState.AWAITING_APPROVAL,
+            step.state == StepState.PENDING,
+            Order.created_by_id != actor.id,
+            ~exists().where(mine.order_id == Order.id, mine.decided_by_id == actor.id),
+        )
+    )
+    by_role = []
+    if Role.PLATFORM_OPERATOR in roles:
+        by_role.append(step.role == Role.PLATFORM_OPERATOR)
+    if Role.AGENCY_MANAGER in roles and actor.agency is not None:
+        subtree = select(Agency.id).where(Agency.path.startswith(actor.agency.path))
+        by_role.append((step.role == Role.AGENCY_MANAGER) & Order.agency_id.in_(subtree))
+    if not by_role:
+        return []
+    condition = by_role[0] if len(by_role) == 1 else (by_role[0] | by_role[1])
+    return session.scalars(query.where(condition).order_by(Order.submitted_at)).all()

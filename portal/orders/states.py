@@ -1,0 +1,74 @@
+"""The order state machine."""
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class OrderState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self):
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    OrderState.DRAFT: _l("Draft"),
+    OrderState.SUBMITTED: _l("Submitted"),
+    OrderState.AWAITING_APPROVAL: _l("Awaiting approval"),
+    OrderState.APPROVED: _l("Approved"),
+    OrderState.REJECTED: _l("Rejected"),
+    OrderState.CANCELLED: _l("Cancelled"),
+}
+
+TRANSITIONS = {
+    OrderState.DRAFT: {OrderState.SUBMITTED, OrderState.CANCELLED},
+    OrderState.SUBMITTED: {OrderState.AWAITING_APPROVAL, OrderState.APPROVED, OrderState.CANCELLED},
+    OrderState.AWAITING_APPROVAL: {OrderState.APPROVED, OrderState.REJECTED, OrderState.CANCELLED},
+    OrderState.APPROVED: set(),
+    OrderState.REJECTED: set(),
+    OrderState.CANCELLED: set(),
+}
+
+# What counts against a quota: requests still deciding, and those granted.
+PENDING_STATES = frozenset({OrderState.SUBMITTED, OrderState.AWAITING_APPROVAL})
+COMMITTED_STATES = frozenset({OrderState.APPROVED})
+CANCELLABLE_STATES = frozenset(
+    {OrderState.DRAFT, OrderState.SUBMITTED, OrderState.AWAITING_APPROVAL}
+)
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"
+
+    @property
+    def label(self):
+        return STEP_LABELS[self]
+
+
+STEP_LABELS = {
+    StepState.PENDING: _l("Pending"),
+    StepState.APPROVED: _l("Approved"),
+    StepState.REJECTED: _l("Rejected"),
+    StepState.SKIPPED: _l("Skipped"),
+}
+
+EVENT_LABELS = {
+    "created": _l("Created"),
+    "submitted": _l("Submitted"),
+    "awaiting_approval": _l("Sent for approval"),
+    "auto_approved": _l("Approved automatically"),
+    "step_approved": _l("Step approved"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+}

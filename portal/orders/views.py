@@ -1,0 +1,83 @@
+"""Order pages: the list, one order with its timeline, the approval queue, actions."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.core.errors import DomainError
+from portal.extensions import db
+from portal.orders import service
+from portal.orders.forms import ActionForm
+from portal.orders.permissions import can_cancel
+from portal.orders.states import OrderState
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+ACTIONS = {
+    "submit": (service.submit_order, _l("The request was submitted.")),
+    "approve": (service.approve_order, _l("You approved the request.")),
+    "reject": (service.reject_order, _l("You rejected the request.")),
+    "cancel": (service.cancel_order, _l("The request was cancelled.")),
+}
+
+
+@bp.get("/")
+@login_required
+def index():
+    state = request.args.get("state") or None
+    if state and state not in set(OrderState):
+        state = None
+    page = max(request.args.get("page", 1, type=int), 1)
+    orders, total = service.list_orders(db.session, current_user, state=state, page=page)
+    return render_template(
+        "orders/index.html", orders=orders, total=total, page=page, state=state, per_page=50
+    )
+
+
+@bp.get("/<int:order_id>")
+@login_required
+def detail(order_id):
+    order = service.get_order(db.session, current_user, order_id)
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        form=ActionForm(version=order.version),
+        can_cancel=can_cancel(current_user, order),
+    )
+
+
+@bp.post("/<int:order_id>/<action>")
+@login_required
+def act(order_id, action):
+    if action not in ACTIONS:
+        abort(404)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_l("The form was not valid. Reload the page and try again."), "error")
+        return redirect(url_for("orders.detail", order_id=order_id)), 303
+    operation, message = ACTIONS[action]
+    kwargs = {"expected_version": form.version.data or None}
+    if action != "submit":
+        kwargs["comment"] = form.comment.data
+    try:
+        operation(db.session, current_user, order_id, **kwargs)
+    except DomainError as error:
+        db.session.rollback()
+        order = service.get_order(db.session, current_user, order_id)
+        return render_template(
+            "orders/detail.html",
+            order=order,
+            form=form,
+            error=error,
+            can_cancel=can_cancel(current_user, order),
+        ), error.status
+    flash(message, "success")
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.get("/approvals")
+@login_required
+def approvals():
+    return render_template(
+        "orders/approvals.html", queue=service.approval_queue(db.session, current_user)
+    )

@@ -1,0 +1,1 @@
+"""Agencies, their tree, business domains and quotas."""

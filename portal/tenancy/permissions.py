@@ -1,0 +1,28 @@
+"""Who may see and change agencies."""
+
+from sqlalchemy import false, select, true
+
+from portal.accounts.roles import Role
+from portal.tenancy.models import Agency
+
+
+def in_subtree(agency, root):
+    return agency is not None and root is not None and agency.path.startswith(root.path)
+
+
+def can_view_agency(user, agency):
+    return user.sees_all_agencies or (user.is_agency_user and in_subtree(agency, user.agency))
+
+
+def can_manage_quotas(user):
+    return user.has_role(Role.PLATFORM_OPERATOR, Role.ADMIN)
+
+
+def agency_scope(user, agency_id_column):
+    """A WHERE clause keeping only rows whose agency the user may see."""
+    if user.sees_all_agencies:
+        return true()
+    if not user.is_agency_user:
+        return false()
+    subtree = select(Agency.id).where(Agency.path.startswith(user.agency.path))
+    return agency_id_column.in_(subtree)

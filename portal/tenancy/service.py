@@ -1,0 +1,153 @@
+"""Agencies and quotas: create, look up within the user's scope, set limits."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.core import audit
+from portal.core.errors import Forbidden, InvalidInput, NotFound
+from portal.tenancy.models import Agency, Quota
+from portal.tenancy.permissions import agency_scope, can_manage_quotas, can_view_agency
+from portal.tenancy.vocabulary import (
+    AGENCY_KINDS,
+    BUSINESS_DOMAINS,
+    CHILD_KINDS,
+    OUTSOURCING_MODES,
+    QUOTA_RESOURCES,
+)
+
+
+def create_agency(
+    session,
+    actor,
+    *,
+    code,
+    name_zh,
+    name_en,
+    kind,
+    domain,
+    outsourcing_mode,
+    parent=None,
+    quotas=None,
+):
+    errors = {}
+    if kind not in AGENCY_KINDS:
+        errors["kind"] = _l("Unknown agency kind.")
+    elif parent is None and kind != "district":
+        errors["parent"] = _l("Only the district has no parent.")
+    elif parent is not None and kind not in CHILD_KINDS[parent.kind]:
+        errors["kind"] = _l("This kind of agency cannot sit under that parent.")
+    if domain not in BUSINESS_DOMAINS:
+        errors["domain"] = _l("Unknown business domain.")
+    if outsourcing_mode not in OUTSOURCING_MODES:
+        errors["outsourcing_mode"] = _l("Unknown outsourcing mode.")
+    if session.scalar(select(Agency.id).where(Agency.code == code)):
+        errors["code"] = _l("This code is taken.")
+    if errors:
+        raise InvalidInput(_l("The agency cannot be created."), errors)
+    agency = Agency(
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        kind=kind,
+        domain=domain,
+        outsourcing_mode=outsourcing_mode,
+        parent=parent,
+    )
+    session.add(agency)
+    session.flush()
+    agency.path = f"{parent.path if parent else '/'}{agency.id}/"
+    for resource, limit in (quotas or {}).items():
+        agency.quotas.append(Quota(resource=resource, limit=limit))
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "agency.created",
+        "agency",
+        agency.id,
+        agency_id=agency.id,
+        after={
+            "code": code,
+            "kind": kind,
+            "domain": domain,
+            "outsourcing_mode": outsourcing_mode,
+            "quotas": quotas or {},
+        },
+    )
+    return agency
+
+
+def visible_agencies(session, user):
+    """Every agency the user may see, in tree order."""
+    return session.scalars(
+        select(Agency).where(agency_scope(user, Agency.id)).order_by(Agency.path)
+    ).all()
+
+
+def get_visible_agency(session, user, agency_id):
+    agency = session.get(Agency, agency_id)
+    if agency is None or not can_view_agency(user, agency):
+        # Same answer for "absent" and "not yours": ids of others are not confirmed.
+        raise NotFound(_l("No such agency."))
+    return agency
+
+
+def children(session, agency):
+    return session.scalars(
+        select(Agency).where(Agency.parent_id == agency.id).order_by(Agency.code)
+    ).all()
+
+
+def parse_quota_limits(raw):
+    """Quota limits from user input: resource → non-negative int, or '' for no limit."""
+    limits, errors = {}, {}
+    for resource in QUOTA_RESOURCES:
+        value = raw.get(resource)
+        if value is None or str(value).strip() == "":
+            limits[resource] = None
+            continue
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            errors[resource] = _l("Enter a whole number, or leave empty for no limit.")
+            continue
+        if number < 0 or number > 10_000_000:
+            errors[resource] = _l("Enter a number from 0 to 10,000,000.")
+        limits[resource] = number
+    unknown = set(raw) - set(QUOTA_RESOURCES)
+    for name in unknown:
+        errors[name] = _l("Unknown quota resource.")
+    if errors:
+        raise InvalidInput(_l("The quotas were not saved."), errors)
+    return limits
+
+
+def set_quotas(session, actor, agency_id, limits):
+    """Replace an agency's limits; None removes a limit."""
+    if not can_manage_quotas(actor):
+        raise Forbidden(_l("Only platform operators set quotas."))
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound(_l("No such agency."))
+    before = agency.quota_limits()
+    by_resource = {quota.resource: quota for quota in agency.quotas}
+    for resource, limit in limits.items():
+        quota = by_resource.get(resource)
+        if limit is None and quota is not None:
+            agency.quotas.remove(quota)
+        elif limit is not None and quota is None:
+            agency.quotas.append(Quota(resource=resource, limit=limit))
+        elif limit is not None:
+            quota.limit = limit
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "agency.quotas_set",
+        "agency",
+        agency.id,
+        agency_id=agency.id,
+        before=before,
+        after=agency.quota_limits(),
+    )
+    return agency

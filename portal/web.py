@@ -1,0 +1,44 @@
+"""What every page template can use: localized text, labels, the navigation."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import get_locale
+
+from portal.accounts.roles import Role
+from portal.catalog.models import localized
+from portal.orders.states import EVENT_LABELS, OrderState, StepState
+from portal.tenancy.vocabulary import (
+    AGENCY_KINDS,
+    BUSINESS_DOMAINS,
+    OUTSOURCING_MODES,
+    QUOTA_RESOURCES,
+)
+
+
+def is_local_url(target):
+    """Only paths on this site are followed after login or a language switch."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/")
+
+
+def register_template_helpers(app):
+    @app.context_processor
+    def _helpers():
+        locale = str(get_locale() or "zh_CN")
+        return {
+            "locale": locale,
+            "languages": current_app.config["LANGUAGES"],
+            "text": lambda value: localized(value, locale) if isinstance(value, dict) else value,
+            "agency_name": lambda agency: agency.name(locale) if agency else "",
+            "Role": Role,
+            "OrderState": OrderState,
+            "StepState": StepState,
+            "EVENT_LABELS": EVENT_LABELS,
+            "AGENCY_KINDS": AGENCY_KINDS,
+            "BUSINESS_DOMAINS": BUSINESS_DOMAINS,
+            "OUTSOURCING_MODES": OUTSOURCING_MODES,
+            "QUOTA_RESOURCES": QUOTA_RESOURCES,
+        }
