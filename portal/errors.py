@@ -12,14 +12,14 @@ from portal.core.errors import DomainError
 log = logging.getLogger(__name__)
 
 GENERIC = {
-    400: _l("The request could not be understood."),
+    400: _l("The server could not understand what was sent."),
     401: _l("Log in first."),
     403: _l("You are not allowed to do this."),
     404: _l("This page does not exist, or you cannot see it."),
     405: _l("This action is not allowed here."),
-    413: _l("The request is too large."),
+    413: _l("What was sent is too large."),
     422: _l("Some values are not valid."),
-    429: _l("Too many requests. Wait a moment."),
+    429: _l("Too many attempts in a short time. Wait a moment."),
     500: _l("Something went wrong on our side. The error was logged."),
 }
 

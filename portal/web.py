@@ -27,7 +27,8 @@ def is_local_url(target):
 def register_template_helpers(app):
     @app.context_processor
     def _helpers():
-        locale = str(get_locale() or "zh_CN")
+        # Babel names Simplified Chinese zh_Hans_CN; the portal's setting says zh_CN.
+        locale = "zh_CN" if str(get_locale() or "zh").startswith("zh") else "en"
         return {
             "locale": locale,
             "languages": current_app.config["LANGUAGES"],

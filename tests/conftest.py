@@ -11,20 +11,23 @@ from contextlib import contextmanager
 import flask_migrate
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 os.environ.setdefault("JIYUN_SECRET_KEY", "tests-only-secret")
 
-from portal import create_app  # noqa: E402
-from portal.accounts.models import User  # noqa: E402
-from portal.catalog.service import sync_catalog  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from tests.backends import make_backend  # noqa: E402
-from tests.factories import PASSWORD, build_world  # noqa: E402
+from portal import create_app
+from portal.accounts.models import User
+from portal.catalog.service import sync_catalog
+from portal.extensions import db
+from tests.backends import POSTGRES_SERVER, PostgresBackend, make_backend
+from tests.factories import PASSWORD, build_world
 
 TEST_CONFIG = {
     "TESTING": True,
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 8192,
+    # Messages are asserted in English; tests of the Chinese pages switch language.
+    "BABEL_DEFAULT_LOCALE": "en",
 }
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -36,14 +39,14 @@ def make_app(url, **overrides):
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory):
     os.environ.setdefault("JIYUN_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
-    chosen = make_backend(os.environ.get("JIYUN_TEST_DB", "sqlite"),
-                          tmp_path_factory.mktemp("databases"))
+    chosen = make_backend(
+        os.environ.get("JIYUN_TEST_DB", "sqlite"), tmp_path_factory.mktemp("databases")
+    )
     yield chosen
     chosen.close()
 
 
-@pytest.fixture(scope="session")
-def template(backend):
+def build_template(backend):
     """A database migrated from empty, with the catalog and the test world in it."""
     url = backend.new_url()
     app = make_app(url)
@@ -53,6 +56,25 @@ def template(backend):
         world = build_world(db.session)
         db.session.commit()
         db.engine.dispose()
+    return url, world
+
+
+@contextmanager
+def fresh_app(backend, template_url):
+    """An app on a fresh clone of the template, dropped afterwards."""
+    url = backend.clone(template_url)
+    application = make_app(url)
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        backend.drop(url)
+
+
+@pytest.fixture(scope="session")
+def template(backend):
+    url, world = build_template(backend)
     yield url, world
     backend.drop(url)
 
@@ -64,12 +86,28 @@ def world(template):
 
 @pytest.fixture
 def app(backend, template):
-    url = backend.clone(template[0])
-    application = make_app(url)
-    yield application
-    with application.app_context():
-        db.engine.dispose()
-    backend.drop(url)
+    with fresh_app(backend, template[0]) as application:
+        yield application
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """PostgreSQL whatever JIYUN_TEST_DB says, for tests that need its concurrency."""
+    try:
+        server = PostgresBackend()
+    except OperationalError as error:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_SERVER}: {error.orig}")
+    url, world = build_template(server)
+    yield server, url, world
+    server.drop(url)
+    server.close()
+
+
+@pytest.fixture
+def pg_app(postgres):
+    server, url, _world = postgres
+    with fresh_app(server, url) as application:
+        yield application
 
 
 @pytest.fixture
@@ -104,8 +142,9 @@ def csrf_token(client, path="/login"):
 
 def login(client, username, password=PASSWORD):
     token = csrf_token(client)
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
@@ -140,8 +179,9 @@ def api(app, world):
             return self.client.get(path, headers=self.headers, **kwargs)
 
         def post(self, path, json=None, **kwargs):
-            return self.client.post(path, json=json if json is not None else {},
-                                    headers=self.headers, **kwargs)
+            return self.client.post(
+                path, json=json if json is not None else {}, headers=self.headers, **kwargs
+            )
 
         def put(self, path, json=None, **kwargs):
             return self.client.put(path, json=json, headers=self.headers, **kwargs)

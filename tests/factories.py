@@ -9,17 +9,34 @@ from portal.tenancy.service import create_agency
 PASSWORD = "Test-password-1"
 
 
-def make_agency(session, code, kind="bureau", parent=None, quotas=None, domain="health",
-                mode="hybrid"):
-    return create_agency(session, None, code=code, name_zh=f"{code}单位", name_en=f"Agency {code}",
-                         kind=kind, domain=domain, outsourcing_mode=mode, parent=parent,
-                         quotas=quotas)
+def make_agency(
+    session, code, kind="bureau", parent=None, quotas=None, domain="health", mode="hybrid"
+):
+    return create_agency(
+        session,
+        None,
+        code=code,
+        name_zh=f"{code}单位",
+        name_en=f"Agency {code}",
+        kind=kind,
+        domain=domain,
+        outsourcing_mode=mode,
+        parent=parent,
+        quotas=quotas,
+    )
 
 
 def make_user(session, username, roles, agency=None, password_hash=None):
-    return create_user(session, None, username=username, display_name=username.title(),
-                       password=PASSWORD, roles=roles, agency_id=agency.id if agency else None,
-                       password_hash=password_hash)
+    return create_user(
+        session,
+        None,
+        username=username,
+        display_name=username.title(),
+        password=PASSWORD,
+        roles=roles,
+        agency_id=agency.id if agency else None,
+        password_hash=password_hash,
+    )
 
 
 @dataclass
@@ -61,12 +78,17 @@ def build_world(session):
     agencies = {"d": district}
     agencies["a"] = make_agency(session, "a", parent=district, quotas=dict(QUOTA))
     agencies["b"] = make_agency(session, "b", parent=district, quotas=dict(QUOTA))
-    agencies["t"] = make_agency(session, "t", kind="town", parent=district, quotas=dict(QUOTA),
-                                domain="civil_affairs")
-    agencies["c"] = make_agency(session, "c", kind="community", parent=agencies["t"],
-                                domain="civil_affairs",
-                                quotas={"instances": 2, "vcpus": 4, "ram_gb": 8, "disk_gb": 200,
-                                        "databases": 1})
+    agencies["t"] = make_agency(
+        session, "t", kind="town", parent=district, quotas=dict(QUOTA), domain="civil_affairs"
+    )
+    agencies["c"] = make_agency(
+        session,
+        "c",
+        kind="community",
+        parent=agencies["t"],
+        domain="civil_affairs",
+        quotas={"instances": 2, "vcpus": 4, "ram_gb": 8, "disk_gb": 200, "databases": 1},
+    )
     world.agencies = {code: agency.id for code, agency in agencies.items()}
     shared = hash_password(PASSWORD)
     for username, roles, code in USERS:

@@ -19,7 +19,7 @@ blp.before_request(authenticate_request)
 
 def _require_auditor():
     if not actor().has_role(Role.AUDITOR, Role.ADMIN):
-        raise Forbidden(_l("Only auditors and administrators read the audit log."))
+        raise Forbidden(_l("Only auditors and administrators can read the audit log."))
 
 
 @blp.get("/events")

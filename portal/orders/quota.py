@@ -4,8 +4,11 @@ A limit on an agency bounds its whole subtree. Submitting counts pending and gra
 orders; the final approval counts only granted ones plus this order. Both lock the
 rows of the limiting agencies (in id order, so two checks cannot deadlock) before
 reading usage, so two orders that each fit but together do not cannot both pass.
+The lock is FOR NO KEY UPDATE: inserting an order takes a KEY SHARE lock on its
+agency (the foreign key), which a plain FOR UPDATE would deadlock against.
 """
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -66,7 +69,10 @@ def check_and_lock(session, agency, cost, states):
         return
     limiting_ids = sorted({quota.agency_id for quota in limits})
     locked = session.scalars(
-        select(Agency).where(Agency.id.in_(limiting_ids)).order_by(Agency.id).with_for_update()
+        select(Agency)
+        .where(Agency.id.in_(limiting_ids))
+        .order_by(Agency.id)
+        .with_for_update(key_share=True)
     ).all()
     by_id = {a.id: a for a in locked}
     shortfalls = {}
@@ -80,7 +86,7 @@ def check_and_lock(session, agency, cost, states):
                     need=cost[quota.resource],
                     left=max(left, 0),
                     limit=quota.limit,
-                    agency=by_id[agency_id].code,
+                    agency=by_id[agency_id].name(get_locale()),
                 )
     if shortfalls:
         raise QuotaExceeded(_l("This request exceeds the quota."), shortfalls)

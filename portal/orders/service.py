@@ -157,7 +157,7 @@ def submit_order(session, actor, order_id, expected_version=None):
     order = _lock_order(session, actor, order_id)
     _check_version(order, expected_version)
     if order.created_by_id != actor.id:
-        raise Forbidden(_l("Only the person who drafted a request submits it."))
+        raise Forbidden(_l("Only the person who drafted a request can submit it."))
     _submit(session, actor, order)
     return order
 

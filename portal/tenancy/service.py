@@ -125,7 +125,7 @@ def parse_quota_limits(raw):
 def set_quotas(session, actor, agency_id, limits):
     """Replace an agency's limits; None removes a limit."""
     if not can_manage_quotas(actor):
-        raise Forbidden(_l("Only platform operators set quotas."))
+        raise Forbidden(_l("Only platform operators can set quotas."))
     agency = session.get(Agency, agency_id)
     if agency is None:
         raise NotFound(_l("No such agency."))

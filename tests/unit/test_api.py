@@ -1,0 +1,145 @@
+"""The JSON API: same rules as the pages, clear 4xx bodies naming the field."""
+
+import pytest
+
+VM = {"item": "vm", "parameters": {"hostname": "api-1", "flavor": "medium", "purpose": "p"}}
+
+
+def error_of(response):
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "fields"}
+    return body["error"]
+
+
+def test_no_or_bad_token_is_401_with_a_reason(client):
+    assert error_of(client.get("/api/v1/orders"))["code"] == "unauthorized"
+    response = client.get("/api/v1/orders", headers={"Authorization": "Bearer jy_nope"})
+    assert response.status_code == 401
+    assert "Authorization: Bearer" in error_of(response)["message"]
+
+
+def test_a_session_cookie_does_not_authenticate_the_api(as_user):
+    assert as_user("member.a").get("/api/v1/me").status_code == 401
+
+
+def test_order_and_approve_through_the_api(api):
+    created = api("member.a").post("/api/v1/orders", json=VM)
+    assert created.status_code == 201
+    order = created.get_json()
+    assert order["state"] == "awaiting_approval"
+    assert order["quota_cost"] == {"instances": 1, "vcpus": 2, "ram_gb": 4, "disk_gb": 40}
+    queue = api("manager.a").get("/api/v1/approvals").get_json()
+    assert [o["id"] for o in queue] == [order["id"]]
+    api("manager.a").post(f"/api/v1/orders/{order['id']}/approve", json={"comment": "ok"})
+    done = api("operator").post(f"/api/v1/orders/{order['id']}/approve", json={})
+    assert done.get_json()["state"] == "approved"
+    timeline = api("member.a").get(f"/api/v1/orders/{order['id']}").get_json()["events"]
+    assert [e["kind"] for e in timeline][-1] == "approved"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"parameters": {}}, 422, "item"),
+        ({"item": "vm"}, 422, "parameters"),
+        ({"item": "vm", "parameters": "big"}, 422, "parameters"),
+        ({"item": "vm", "parameters": {**VM["parameters"], "hostname": "NO"}}, 422, "hostname"),
+        ({"item": "vm", "parameters": {**VM["parameters"], "vcpu": 2}}, 422, "vcpu"),
+        ({"item": "nope", "parameters": {}}, 404, "item"),
+        ({"item": "vm", "parameters": VM["parameters"], "extra": 1}, 422, "extra"),
+    ],
+)
+def test_bad_order_input_names_the_field(api, body, status, field):
+    response = api("member.a").post("/api/v1/orders", json=body)
+    assert response.status_code == status
+    assert field in error_of(response)["fields"]
+
+
+def test_malformed_json_is_a_clear_400_or_422(app, world):
+    response = app.test_client().post(
+        "/api/v1/orders",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {world.tokens['member.a']}"},
+    )
+    assert response.status_code in (400, 422)
+    assert error_of(response)["message"]
+
+
+def test_quota_exceeded_names_the_resources(api, world):
+    api("operator").put(f"/api/v1/agencies/{world.agencies['a']}/quotas", json={"vcpus": 1})
+    response = api("member.a").post("/api/v1/orders", json=VM)
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "quota_exceeded" and "vcpus" in error["fields"]
+
+
+def test_approving_own_or_twice_is_refused_with_reasons(api):
+    order = api("manager.a").post("/api/v1/orders", json=VM).get_json()
+    own = api("manager.a").post(f"/api/v1/orders/{order['id']}/approve", json={})
+    assert own.status_code == 403 and "own request" in error_of(own)["message"]
+    api("manager2.a").post(f"/api/v1/orders/{order['id']}/approve", json={})
+    twice = api("manager2.a").post(f"/api/v1/orders/{order['id']}/approve", json={})
+    assert twice.status_code == 403
+
+
+def test_another_agencys_order_is_not_found(api):
+    order = api("member.a").post("/api/v1/orders", json=VM).get_json()
+    for path in (f"/api/v1/orders/{order['id']}",):
+        assert api("member.b").get(path).status_code == 404
+    refused = api("manager.b").post(f"/api/v1/orders/{order['id']}/approve", json={})
+    assert refused.status_code == 404
+
+
+def test_stale_expected_version_is_409(api):
+    order = api("member.a").post("/api/v1/orders", json=VM).get_json()
+    api("manager.a").post(f"/api/v1/orders/{order['id']}/approve", json={})
+    stale = api("operator").post(
+        f"/api/v1/orders/{order['id']}/approve", json={"expected_version": order["version"]}
+    )
+    assert stale.status_code == 409 and "version" in error_of(stale)["fields"]
+
+
+def test_quotas_are_set_by_operators_only_and_validated(api, world):
+    path = f"/api/v1/agencies/{world.agencies['a']}/quotas"
+    assert api("manager.a").put(path, json={"vcpus": 100}).status_code == 403
+    bad = api("operator").put(path, json={"vcpus": -1, "gpus": 2})
+    assert bad.status_code == 422 and {"vcpus", "gpus"} <= set(error_of(bad)["fields"])
+    ok = api("operator").put(path, json={"vcpus": 100, "databases": None}).get_json()
+    lines = {line["resource"]: line for line in ok["quotas"]}
+    assert lines["vcpus"]["limit"] == 100 and lines["databases"]["limit"] is None
+
+
+def test_agency_lists_are_scoped(api, world):
+    mine = {a["code"] for a in api("manager.t").get("/api/v1/agencies").get_json()}
+    assert mine == {"t", "c"}
+    assert api("member.a").get(f"/api/v1/agencies/{world.agencies['b']}").status_code == 404
+    assert len(api("finance").get("/api/v1/agencies").get_json()) == 5
+
+
+def test_the_audit_api_is_for_auditors(api):
+    assert api("member.a").get("/api/v1/audit/verify").status_code == 403
+    result = api("auditor").get("/api/v1/audit/verify").get_json()
+    assert result["intact"] and result["checked"] > 0
+    events = api("auditor").get("/api/v1/audit/events?limit=5").get_json()
+    assert len(events) == 5 and events[0]["id"] < events[1]["id"]
+
+
+def test_the_openapi_document_describes_every_api_route(app, client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    documented = {path for path in spec["paths"]}
+    routes = {
+        rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+    }
+    assert routes == documented
+
+
+def test_messages_follow_accept_language(app, world):
+    headers = {"Authorization": "Bearer jy_wrong", "Accept-Language": "zh-CN,zh;q=0.9"}
+    response = app.test_client().get("/api/v1/me", headers=headers)
+    assert "令牌" in error_of(response)["message"]
