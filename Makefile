@@ -15,7 +15,9 @@ demo: install ## install, migrate, load the catalog and the demo district, run
 	$(FLASK) catalog sync
 	$(FLASK) demo seed
 	@echo "Jiyun runs at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - \
+		'portal:create_app()'
+
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

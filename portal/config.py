@@ -30,12 +30,16 @@ def _env_bool(name, default):
 
 
 def _instance_secret(instance_path):
-    """A secret key that survives restarts of the embedded default."""
+    """A secret key that survives restarts of the embedded default. Created exclusively,
+    so that web processes starting together agree on one key."""
     path = Path(instance_path) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as secret_file:
+        secret_file.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
