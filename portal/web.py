@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from portal.accounts.roles import Role
 from portal.catalog.models import localized
@@ -24,6 +24,22 @@ def is_local_url(target):
     return not parts.scheme and not parts.netloc and target.startswith("/")
 
 
+def quota_label(resource):
+    """ "Memory (GB)": the label with its unit, in the language's own brackets."""
+    label, unit = QUOTA_RESOURCES[resource]
+    return gettext("%(label)s (%(unit)s)", label=label, unit=unit) if unit else str(label)
+
+
+def quota_list(amounts, prefix=""):
+    """Resource amounts in the fixed quota order, e.g. "vCPUs 2, Memory 4 GB"."""
+    parts = []
+    for resource, (label, unit) in QUOTA_RESOURCES.items():
+        if resource in amounts:
+            amount = f"{prefix}{amounts[resource]}{' ' + unit if unit else ''}"
+            parts.append(f"{label} {amount}")
+    return gettext(", ").join(parts)
+
+
 def register_template_helpers(app):
     @app.context_processor
     def _helpers():
@@ -42,4 +58,6 @@ def register_template_helpers(app):
             "BUSINESS_DOMAINS": BUSINESS_DOMAINS,
             "OUTSOURCING_MODES": OUTSOURCING_MODES,
             "QUOTA_RESOURCES": QUOTA_RESOURCES,
+            "quota_label": quota_label,
+            "quota_list": quota_list,
         }

@@ -49,8 +49,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    lang = session.get("lang")
     logout_user()
     session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("accounts.login"))
 
 

@@ -2,7 +2,8 @@
 
 import secrets
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from catalog.form import quota_cost, resolve_spec, validate_parameters
@@ -12,9 +13,17 @@ from portal.extensions import db
 from portal.orders import service as orders
 from portal.orders.permissions import can_order_for
 from portal.orders.quota import headroom
+from portal.orders.states import OrderState
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
+ORDER_MESSAGES = {
+    OrderState.DRAFT: _l("The request was saved as a draft. Submit it when it is ready."),
+    OrderState.AWAITING_APPROVAL: _l("The request was submitted and waits for approval."),
+    OrderState.APPROVED: _l(
+        "The request was approved automatically: it is small and within quota."
+    ),
+}
 FORM_META = {"csrf_token", "client_token", "catalog_version", "sla_tier", "action"}
 
 
@@ -84,6 +93,9 @@ def order(key):
             status=error.status,
             client_token=request.form.get("client_token"),
         )
+    flash(
+        ORDER_MESSAGES.get(created.state, ORDER_MESSAGES[OrderState.AWAITING_APPROVAL]), "success"
+    )
     return redirect(url_for("orders.detail", order_id=created.id))
 
 

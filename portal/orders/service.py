@@ -198,30 +198,38 @@ def _submit(session, actor, order):
     session.flush()
 
 
-def _decidable_step(session, actor, order):
-    """The step the actor may decide now, or a clear refusal."""
+def decision_refusal(actor, order):
+    """Why the actor may not decide the order's current step now, or None if they may.
+    The pages use it to offer the decision only to those who can make it."""
     if order.state != OrderState.AWAITING_APPROVAL:
-        raise Conflict(_l("This request is not awaiting approval."))
+        return Conflict(_l("This request is not awaiting approval."))
     step = order.pending_step
     if step is None:
-        raise Conflict(_l("This request has no step to decide."))
+        return Conflict(_l("This request has no step to decide."))
     if order.created_by_id == actor.id:
-        raise Forbidden(_l("You cannot approve your own request."))
+        return Forbidden(_l("You cannot approve your own request."))
     if any(s.decided_by_id == actor.id for s in order.steps):
-        raise Forbidden(
+        return Forbidden(
             _l("You already decided a step of this request; another person must decide this one.")
         )
     if not may_hold_step_role(actor, step):
-        raise Forbidden(
+        return Forbidden(
             _l("This step needs a %(role)s of the requesting agency.", role=Role(step.role).label)
         )
-    return step
+    return None
+
+
+def _decidable_step(actor, order):
+    refusal = decision_refusal(actor, order)
+    if refusal is not None:
+        raise refusal
+    return order.pending_step
 
 
 def approve_order(session, actor, order_id, comment=None, expected_version=None):
     order = _lock_order(session, actor, order_id)
     _check_version(order, expected_version)
-    step = _decidable_step(session, actor, order)
+    step = _decidable_step(actor, order)
     step.state, step.decided_by_id, step.decided_at = StepState.APPROVED, actor.id, utcnow()
     step.comment = (comment or "").strip() or None
     last = step.seq == len(order.steps)
@@ -259,7 +267,7 @@ def reject_order(session, actor, order_id, comment, expected_version=None):
         )
     order = _lock_order(session, actor, order_id)
     _check_version(order, expected_version)
-    step = _decidable_step(session, actor, order)
+    step = _decidable_step(actor, order)
     step.state, step.decided_by_id, step.decided_at = StepState.REJECTED, actor.id, utcnow()
     step.comment = comment
     for later in order.steps:

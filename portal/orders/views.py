@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.orders import service
 from portal.orders.forms import ActionForm
 from portal.orders.permissions import can_cancel
-from portal.orders.states import OrderState
+from portal.orders.states import CANCELLABLE_STATES, OrderState
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -34,16 +34,22 @@ def index():
     )
 
 
+def _render_detail(order, form, error=None):
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        form=form,
+        error=error,
+        can_decide=service.decision_refusal(current_user, order) is None,
+        can_cancel=can_cancel(current_user, order) and order.state in CANCELLABLE_STATES,
+    )
+
+
 @bp.get("/<int:order_id>")
 @login_required
 def detail(order_id):
     order = service.get_order(db.session, current_user, order_id)
-    return render_template(
-        "orders/detail.html",
-        order=order,
-        form=ActionForm(version=order.version),
-        can_cancel=can_cancel(current_user, order),
-    )
+    return _render_detail(order, ActionForm(version=order.version))
 
 
 @bp.post("/<int:order_id>/<action>")
@@ -64,13 +70,7 @@ def act(order_id, action):
     except DomainError as error:
         db.session.rollback()
         order = service.get_order(db.session, current_user, order_id)
-        return render_template(
-            "orders/detail.html",
-            order=order,
-            form=form,
-            error=error,
-            can_cancel=can_cancel(current_user, order),
-        ), error.status
+        return _render_detail(order, form, error), error.status
     flash(message, "success")
     return redirect(url_for("orders.detail", order_id=order_id))
 
