@@ -51,6 +51,7 @@ def _import_models():
 
 
 def _register_blueprints(app):
+    from portal.accounts.admin import bp as users_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.api.registry import register_api
     from portal.catalog.views import bp as catalog_bp
@@ -59,6 +60,6 @@ def _register_blueprints(app):
     from portal.orders.views import bp as orders_bp
     from portal.tenancy.views import bp as tenancy_bp
 
-    for blueprint in (home_bp, accounts_bp, catalog_bp, orders_bp, tenancy_bp, audit_bp):
+    for blueprint in (home_bp, accounts_bp, users_bp, catalog_bp, orders_bp, tenancy_bp, audit_bp):
         app.register_blueprint(blueprint)
     register_api(app)

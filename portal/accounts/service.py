@@ -12,10 +12,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.accounts.models import ApiToken, LoginAttempt, User, UserRole, new_session_epoch
-from portal.accounts.roles import Role
+from portal.accounts.roles import AGENCY_ROLES, Role
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from portal.tenancy.models import Agency
 
 TOKEN_PREFIX = "jy_"  # noqa: S105 - a marker, not a secret
 MIN_PASSWORD_LENGTH = 10
@@ -135,8 +136,12 @@ def create_user(
         )
     if session.scalar(select(User.id).where(User.username == username)):
         raise InvalidInput(_l("This user name is taken."), {"username": _l("Already taken.")})
-    roles = [Role(role) for role in roles]
+    roles = _checked_roles(session, roles, agency_id)
     if password_hash is None:
+        if not password:
+            raise InvalidInput(
+                _l("Give the user an initial password."), {"password": _l("Required.")}
+            )
         check_password_policy(password)
         password_hash = hash_password(password)
     user = User(
@@ -159,6 +164,68 @@ def create_user(
         after={"username": username, "roles": [r.value for r in roles], "agency_id": agency_id},
     )
     return user
+
+
+def _checked_roles(session, roles, agency_id):
+    """Known roles, and an existing agency exactly when an agency role is given."""
+    try:
+        roles = sorted({Role(role) for role in roles})
+    except ValueError:
+        raise InvalidInput(_l("Unknown role."), {"roles": _l("Unknown role.")}) from None
+    if not roles:
+        raise InvalidInput(_l("Choose at least one role."), {"roles": _l("Required.")})
+    if agency_id is not None and session.get(Agency, agency_id) is None:
+        raise InvalidInput(_l("No such agency."), {"agency_id": _l("No such agency.")})
+    if set(roles) & AGENCY_ROLES and agency_id is None:
+        raise InvalidInput(
+            _l("Agency staff belong to an agency."),
+            {"agency_id": _l("Choose the agency of this member or manager.")},
+        )
+    return roles
+
+
+def update_user(session, actor, user_id, *, display_name, email, roles, agency_id, enabled):
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    roles = _checked_roles(session, roles, agency_id)
+    if user.id == actor.id and (not enabled or Role.ADMIN not in roles):
+        raise InvalidInput(
+            _l("You cannot lock yourself out."),
+            {"roles": _l("Keep your own administrator role and access.")},
+        )
+    before = _user_facts(user)
+    user.display_name, user.email, user.agency_id = display_name, email, agency_id
+    current = {row.role: row for row in user.role_rows}
+    for name in set(current) - {role.value for role in roles}:
+        user.role_rows.remove(current[name])
+    for role in roles:
+        if role.value not in current:
+            user.role_rows.append(UserRole(role=role.value))
+    if user.is_enabled and not enabled:
+        user.session_epoch = new_session_epoch()  # a disabled user's sessions end now
+    user.is_enabled = enabled
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.updated",
+        "user",
+        user.id,
+        agency_id=agency_id,
+        before=before,
+        after=_user_facts(user),
+    )
+    return user
+
+
+def _user_facts(user):
+    return {
+        "display_name": user.display_name,
+        "agency_id": user.agency_id,
+        "roles": sorted(row.role for row in user.role_rows),
+        "enabled": user.is_enabled,
+    }
 
 
 def _token_hash(plaintext):

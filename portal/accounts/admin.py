@@ -1,0 +1,111 @@
+"""User administration, for administrators: domain rules live in accounts.service."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from wtforms.fields.choices import SelectChoice
+
+from portal.accounts import service
+from portal.accounts.forms import UserForm
+from portal.accounts.models import User
+from portal.accounts.roles import Role
+from portal.core.errors import DomainError
+from portal.extensions import db
+from portal.tenancy.models import Agency
+
+bp = Blueprint("users", __name__, url_prefix="/admin/users")
+PER_PAGE = 50
+
+
+@bp.before_request
+@login_required
+def _administrators_only():
+    if not current_user.has_role(Role.ADMIN):
+        abort(403)
+
+
+def _agency_choices(form):
+    agencies = db.session.scalars(select(Agency).order_by(Agency.path)).all()
+    form.agency_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(agency.id, f"{agency.code} · {agency.name_zh}") for agency in agencies
+    ]
+
+
+@bp.get("/")
+def index():
+    query = select(User)
+    text = (request.args.get("q") or "").strip()
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    users = db.session.scalars(
+        query.order_by(User.username).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "users/index.html", users=users, total=total, page=page, per_page=PER_PAGE, query=text
+    )
+
+
+def _save(form, user=None):
+    """Create or update from the form; form errors for what the service refuses."""
+    values = {
+        "display_name": form.display_name.data.strip(),
+        "email": (form.email.data or "").strip() or None,
+        "roles": form.roles.data,
+        "agency_id": form.agency_id.data or None,
+    }
+    try:
+        if user is None:
+            return service.create_user(
+                db.session,
+                current_user,
+                username=form.username.data,
+                password=form.password.data,
+                **values,
+            )
+        return service.update_user(
+            db.session, current_user, user.id, enabled=form.enabled.data, **values
+        )
+    except DomainError as error:
+        db.session.rollback()
+        for name, reason in error.fields.items():
+            getattr(form, name, form.username).errors.append(reason)
+        if not error.fields:
+            form.username.errors.append(error.message)
+        return None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = UserForm(enabled=True)
+    _agency_choices(form)
+    if form.validate_on_submit():
+        user = _save(form)
+        if user is not None:
+            flash(_l("The user %(name)s was created.", name=user.username), "success")
+            return redirect(url_for("users.index", q=user.username))
+    status = 422 if request.method == "POST" else 200
+    return render_template("users/edit.html", form=form, user=None), status
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+def edit(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = UserForm(
+        obj=user,
+        username=user.username,
+        roles=[role.value for role in user.roles],
+        agency_id=user.agency_id or 0,
+        enabled=user.is_enabled,
+    )
+    _agency_choices(form)
+    if form.validate_on_submit() and _save(form, user) is not None:
+        flash(_l("The user %(name)s was saved.", name=user.username), "success")
+        return redirect(url_for("users.index", q=user.username))
+    status = 422 if request.method == "POST" else 200
+    return render_template("users/edit.html", form=form, user=user), status

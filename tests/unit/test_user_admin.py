@@ -1,0 +1,99 @@
+"""Administrators manage users and roles on pages; every change is audited."""
+
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.core.audit import AuditEvent
+from tests.conftest import csrf_token, database, login
+
+
+def user_form(client, path, **values):
+    return {"csrf_token": csrf_token(client, path), **values}
+
+
+def test_only_administrators_reach_user_administration(as_user):
+    assert as_user("operator").get("/admin/users/").status_code == 403
+    assert as_user("admin").get("/admin/users/").status_code == 200
+
+
+def test_create_a_user_who_can_then_log_in(app, as_user, world):
+    admin = as_user("admin")
+    response = admin.post(
+        "/admin/users/new",
+        data=user_form(
+            admin,
+            "/admin/users/new",
+            username="new.clerk",
+            display_name="新业务员",
+            agency_id=world.agencies["a"],
+            roles=["agency_member"],
+            password="Clerk-password-9",
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    login(app.test_client(), "new.clerk", "Clerk-password-9")
+    with database(app) as session:
+        created = session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "user.created")
+            .order_by(AuditEvent.id.desc())
+        )
+        assert created.actor_name == "admin" and created.after["username"] == "new.clerk"
+
+
+def test_agency_roles_need_an_agency_and_errors_are_shown(as_user):
+    admin = as_user("admin")
+    response = admin.post(
+        "/admin/users/new",
+        data=user_form(
+            admin,
+            "/admin/users/new",
+            username="lost",
+            display_name="无单位",
+            agency_id=0,
+            roles=["agency_manager"],
+            password="Lost-password-99",
+        ),
+    )
+    assert response.status_code == 422
+    assert 'class="field-error"' in response.get_data(as_text=True)
+
+
+def test_disabling_a_user_ends_their_sessions(app, as_user, world):
+    member = as_user("member.b")
+    admin = as_user("admin")
+    path = f"/admin/users/{world.users['member.b']}"
+    response = admin.post(
+        path,
+        data=user_form(
+            admin,
+            path,
+            username="member.b",
+            display_name="Member.B",
+            agency_id=world.agencies["b"],
+            roles=["agency_member"],
+        ),
+    )  # "enabled" unticked
+    assert response.status_code == 302
+    assert member.get("/orders/").status_code == 302
+    with database(app) as session:
+        assert not session.get(User, world.users["member.b"]).is_enabled
+
+
+def test_an_administrator_cannot_lock_themselves_out(as_user, world):
+    admin = as_user("admin")
+    path = f"/admin/users/{world.users['admin']}"
+    response = admin.post(
+        path,
+        data=user_form(
+            admin,
+            path,
+            username="admin",
+            display_name="Admin",
+            agency_id=0,
+            roles=["auditor"],
+            enabled="y",
+        ),
+    )
+    assert response.status_code == 422
+    assert admin.get("/admin/users/").status_code == 200
