@@ -15,7 +15,7 @@ from portal.accounts.models import ApiToken, LoginAttempt, User, UserRole, new_s
 from portal.accounts.roles import AGENCY_ROLES, Role
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from portal.core.errors import InvalidInput, NotFound, TooManyAttempts
 from portal.tenancy.models import Agency
 
 TOKEN_PREFIX = "jy_"  # noqa: S105 - a marker, not a secret
@@ -189,10 +189,11 @@ def update_user(session, actor, user_id, *, display_name, email, roles, agency_i
     if user is None:
         raise NotFound(_l("No such user."))
     roles = _checked_roles(session, roles, agency_id)
-    if user.id == actor.id and (not enabled or Role.ADMIN not in roles):
+    if user.id == actor.id and (not enabled or set(roles) != set(user.roles)):
+        # No lock-out, and no granting oneself the power to approve: four eyes.
         raise InvalidInput(
-            _l("You cannot lock yourself out."),
-            {"roles": _l("Keep your own administrator role and access.")},
+            _l("Another administrator must change your roles or access."),
+            {"roles": _l("You cannot change your own roles or access.")},
         )
     before = _user_facts(user)
     user.display_name, user.email, user.agency_id = display_name, email, agency_id
@@ -258,10 +259,9 @@ def create_api_token(session, user, name):
 
 def revoke_api_token(session, user, token_id):
     token = session.get(ApiToken, token_id)
-    if token is None or token.revoked_at is not None:
+    # Another's token is answered like a missing one: ids of others are not confirmed.
+    if token is None or token.revoked_at is not None or token.user_id != user.id:
         raise NotFound(_l("No such token."))
-    if token.user_id != user.id:
-        raise Forbidden(_l("This token is not yours."))
     token.revoked_at = utcnow()
     audit.record(
         session, user, "api_token.revoked", "api_token", token.id, agency_id=user.agency_id

@@ -15,7 +15,7 @@ def can_view_agency(user, agency):
 
 
 def can_manage_quotas(user):
-    return user.has_role(Role.PLATFORM_OPERATOR, Role.ADMIN)
+    return user.has_role(Role.PLATFORM_OPERATOR)
 
 
 def agency_scope(user, agency_id_column):

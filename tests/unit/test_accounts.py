@@ -144,7 +144,7 @@ def test_someone_elses_token_cannot_be_revoked(app, as_user, world):
     response = member.post(
         f"/account/tokens/{other_id}/revoke", data={"csrf_token": csrf_token(member, "/account")}
     )
-    assert response.status_code == 403
+    assert response.status_code == 404  # not confirmed to exist
     headers = {"Authorization": f"Bearer {world.tokens['member.b']}"}
     assert app.test_client().get("/api/v1/me", headers=headers).status_code == 200
 

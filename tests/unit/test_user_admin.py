@@ -80,7 +80,7 @@ def test_disabling_a_user_ends_their_sessions(app, as_user, world):
         assert not session.get(User, world.users["member.b"]).is_enabled
 
 
-def test_an_administrator_cannot_lock_themselves_out(as_user, world):
+def test_an_administrator_cannot_change_their_own_roles_or_access(as_user, world):
     admin = as_user("admin")
     path = f"/admin/users/{world.users['admin']}"
     response = admin.post(
@@ -97,3 +97,24 @@ def test_an_administrator_cannot_lock_themselves_out(as_user, world):
     )
     assert response.status_code == 422
     assert admin.get("/admin/users/").status_code == 200
+
+
+def test_an_administrator_cannot_grant_themselves_the_power_to_approve(as_user, world):
+    admin = as_user("admin")
+    path = f"/admin/users/{world.users['admin']}"
+    response = admin.post(
+        path,
+        data=user_form(
+            admin,
+            path,
+            username="admin",
+            display_name="Admin",
+            agency_id=0,
+            roles=["admin", "platform_operator"],
+            enabled="y",
+        ),
+    )
+    assert response.status_code == 422
+    with database(admin.application) as session:
+        roles = {row.role for row in session.get(User, world.users["admin"]).role_rows}
+    assert roles == {"admin"}

@@ -1,0 +1,924 @@
+"""The permission matrix: every route × every role × own/other agency (DESIGN.md, Testing).
+
+`ROUTES` below classifies every (rule, method) the app serves. For each route it says,
+per role, what must happen when that role's user calls it on an object of their own
+agency (bureau a) and on one of another agency (bureau b). `test_every_route_is_classified`
+reads the app's url_map and fails naming any route the table does not classify, so a
+new route cannot ship without a line here; `test_permission` runs every cell.
+
+The expectations are written from the rules (DESIGN.md's role table, "Permissions live on
+the objects", four eyes) and the code's stated intent, not computed with the portal's
+permission functions. Outcomes:
+
+    ok       allowed: 2xx or 3xx (and not a redirect to the login page); where the route
+             changes something, the change must be in the database
+    unauth   not logged in: a page redirects to /login?next=…, the API answers 401
+    403      refused: the user may not do this (but may see the object, if it names one)
+    404      refused without confirming that the object exists (other agencies' objects)
+    ok[…]    a list: allowed, and it shows exactly the objects named, nothing else: the
+             seeded orders a1, a2, b1, b2 (see Matrix) or the agencies d, a, b, t, c
+
+Scopes (whose object the request names):
+
+    self     an order the acting user made (agency roles only: nobody else can order)
+    own      an object of bureau a, the agency of member.a and manager.a: an order made by
+             their colleague member2.a, or member2.a as a user; a token is the user's own
+    other    an object of bureau b: an order made by member.b, or member.b as a user; a
+             token is member.b's
+    -        no object, or the caller is anonymous (refused before any object is read)
+
+For the platform-wide and vendor roles, who belong to no agency, "own" and "other" are
+simply bureau a and bureau b: their answer must not depend on it.
+
+A cell whose code is wrong keeps the correct expectation and is listed in KNOWN_BUGS,
+which marks it xfail(strict=True): fixing the bug turns the cell into an XPASS failure,
+so the entry must then be removed.
+"""
+
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from portal.accounts.models import ApiToken, User
+from portal.accounts.roles import Role
+from portal.extensions import db
+from portal.orders import service as orders
+from portal.orders.models import Order
+from portal.tenancy.models import Agency
+from tests.conftest import csrf_token, login, make_app
+from tests.factories import PASSWORD
+
+# ---------------------------------------------------------------------------------------
+# Who acts, and on whose objects.
+
+ROLE_USERS = {
+    "anonymous": None,
+    "agency_member": "member.a",
+    "agency_manager": "manager.a",
+    "platform_operator": "operator",
+    "finance_officer": "finance",
+    "auditor": "auditor",
+    "admin": "admin",
+    "vendor_technician": "vendor.tech",
+    "vendor_manager": "vendor.manager",
+}
+AGENCY_ROLES = {"agency_member", "agency_manager"}
+
+SELF, OWN, OTHER, ANY = "self", "own", "other", "-"
+
+# What a route names, which decides the scopes its cells are run in.
+NOTHING = "nothing"  # no object
+LISTING = "listing"  # a list: checked for what it shows of bureau a and bureau b
+AGENCY = "agency"  # /…/<agency_id>: bureau a or bureau b
+ORDER = "order"  # /…/<order_id>: an order of bureau a or bureau b
+MY_ORDER = "my order"  # as ORDER, where who made the order matters: adds "self"
+TOKEN = "token"  # the user's own API token, or member.b's
+USER = "user"  # /…/<user_id>: member2.a (bureau a) or member.b (bureau b)
+
+
+def scopes_for(objects, role):
+    if role == "anonymous" or objects in (NOTHING, LISTING):
+        return [ANY]
+    if objects == MY_ORDER and role in AGENCY_ROLES:
+        return [SELF, OWN, OTHER]
+    return [OWN, OTHER]
+
+
+# ---------------------------------------------------------------------------------------
+# The table's vocabulary.
+
+
+def expect(**by_role):
+    """One row of the matrix: an outcome per role, every role named."""
+    missing, unknown = set(ROLE_USERS) - set(by_role), set(by_role) - set(ROLE_USERS)
+    if missing or unknown:
+        raise ValueError(f"a matrix row must name every role: missing {missing}, unknown {unknown}")
+    return by_role
+
+
+def seen(*labels):
+    return f"ok[{' '.join(labels)}]"
+
+
+EVERYONE = expect(
+    anonymous="ok",
+    agency_member="ok",
+    agency_manager="ok",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="ok",
+    vendor_manager="ok",
+)
+ANY_USER = expect(
+    anonymous="unauth",
+    agency_member="ok",
+    agency_manager="ok",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="ok",
+    vendor_manager="ok",
+)
+AUDITORS_ONLY = expect(  # "auditor: read-only everything, the audit log and its integrity check"
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+ADMINS_ONLY = expect(  # "admin: users, roles, system settings"
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="ok",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+AGENCY_STAFF_ORDER = expect(  # staff order for their own agency; no one else orders
+    anonymous="unauth",
+    agency_member="ok",
+    agency_manager="ok",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+# Orders: bureau a's staff see a's orders only; platform-wide roles see every order;
+# vendors serve no agency yet (no vendor assignments exist), so they see none.
+LIST_ORDERS = expect(
+    anonymous="unauth",
+    agency_member=seen("a1", "a2"),
+    agency_manager=seen("a1", "a2"),
+    platform_operator=seen("a1", "a2", "b1", "b2"),
+    finance_officer=seen("a1", "a2", "b1", "b2"),
+    auditor=seen("a1", "a2", "b1", "b2"),
+    admin=seen("a1", "a2", "b1", "b2"),
+    vendor_technician=seen(),
+    vendor_manager=seen(),
+)
+# The approval queue: what the user may decide now. a1/b1 wait for their agency's
+# manager, a2/b2 for a platform operator.
+APPROVAL_QUEUE = expect(
+    anonymous="unauth",
+    agency_member=seen(),
+    agency_manager=seen("a1"),
+    platform_operator=seen("a2", "b2"),
+    finance_officer=seen(),
+    auditor=seen(),
+    admin=seen(),
+    vendor_technician=seen(),
+    vendor_manager=seen(),
+)
+VIEW_ORDER = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Only the person who drafted a request submits it.
+SUBMIT_ORDER = expect(
+    anonymous="unauth",
+    agency_member="self:ok own:403 other:404",
+    agency_manager="self:ok own:403 other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Step 1 of the chain: a manager of the requesting agency, never on their own request.
+DECIDE_AT_MANAGER_STEP = expect(
+    anonymous="unauth",
+    agency_member="self:403 own:403 other:404",
+    agency_manager="self:403 own:ok other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Step 2: a platform operator; nobody else, whatever else they may see.
+DECIDE_AT_OPERATOR_STEP = expect(
+    anonymous="unauth",
+    agency_member="self:403 own:403 other:404",
+    agency_manager="self:403 own:403 other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# The requester, or a manager of the requesting agency.
+CANCEL_ORDER = expect(
+    anonymous="unauth",
+    agency_member="self:ok own:403 other:404",
+    agency_manager="self:ok own:ok other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+UNKNOWN_ORDER_ACTION = expect(
+    anonymous="unauth",
+    agency_member="404",
+    agency_manager="404",
+    platform_operator="404",
+    finance_officer="404",
+    auditor="404",
+    admin="404",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Filtering by agency narrows what the user may see; it never widens it.
+LIST_ORDERS_OF_B = expect(
+    anonymous="unauth",
+    agency_member=seen(),
+    agency_manager=seen(),
+    platform_operator=seen("b1", "b2"),
+    finance_officer=seen("b1", "b2"),
+    auditor=seen("b1", "b2"),
+    admin=seen("b1", "b2"),
+    vendor_technician=seen(),
+    vendor_manager=seen(),
+)
+# Agencies: the user's subtree (bureau a has none below it), or all for platform roles.
+LIST_AGENCIES = expect(
+    anonymous="unauth",
+    agency_member=seen("a"),
+    agency_manager=seen("a"),
+    platform_operator=seen("a", "b", "c", "d", "t"),
+    finance_officer=seen("a", "b", "c", "d", "t"),
+    auditor=seen("a", "b", "c", "d", "t"),
+    admin=seen("a", "b", "c", "d", "t"),
+    vendor_technician=seen(),
+    vendor_manager=seen(),
+)
+VIEW_AGENCY = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Quotas are set by platform operators; the code (tenancy.permissions.can_manage_quotas)
+# lets administrators do it too. Those who may see the agency are told 403, others 404.
+SET_QUOTAS = expect(
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Everyone revokes their own tokens only. Nobody else may see a user's tokens, so
+# another's token is answered like a missing one.
+REVOKE_TOKEN = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="own:ok other:404",
+    finance_officer="own:ok other:404",
+    auditor="own:ok other:404",
+    admin="own:ok other:404",
+    vendor_technician="own:ok other:404",
+    vendor_manager="own:ok other:404",
+)
+
+
+# ---------------------------------------------------------------------------------------
+# The database the cells run in.
+#
+# One app for the whole module, on a database put back from a seeded copy of the test
+# world before any cell that could see what an earlier cell wrote: every cell starts from
+# the state it expects, as with a fresh database per test, without building an app and
+# logging in again for every cell. The seed adds four orders to the world:
+#
+#     a1, b1   awaiting their agency's manager (step 1), made by member2.a / member.b
+#     a2, b2   awaiting a platform operator (step 2, step 1 approved by manager2.a /
+#              manager.b), made by member2.a / member.b
+#
+# Reading cells use those. After a cell that was allowed to write, the seed is put back
+# before the next cell, except after the order actions: each acts on an order made for it
+# alone and touches nothing else, so they share the database until their orders could
+# use up the quota (ORDER_BUDGET) or a listing would show them. A refused cell has written
+# nothing (its effect, where the route has one, was checked unchanged); a cell that fails
+# may have written anything, and the seed is put back after it.
+# Logged-in page clients are kept per role (their sessions stay valid: the seed holds the
+# same users); the routes that change the session itself get a client of their own.
+
+VM_ORDER = {"hostname": "web-1", "flavor": "medium", "purpose": "permission matrix"}
+# A medium VM exceeds the automatic approval limits: its manager, then an operator.
+SECOND_MANAGER = {"a": "manager2.a", "b": "manager.b"}
+SEEDED = [("a1", "member2.a", "step1"), ("a2", "member2.a", "step2"),
+          ("b1", "member.b", "step1"), ("b2", "member.b", "step2")]  # fmt: skip
+# Bureau a may hold 16 vCPUs (tests.factories.QUOTA); a1 and a2 hold 4, a medium VM 2:
+# six more orders fit whichever agency they are made in and whatever state they reach.
+ORDER_BUDGET = 6
+
+
+def make_orders(app, world, *specs):
+    """Orders through the service functions: specs are (creator, state), the state one of
+    'draft', 'step1' (awaiting the agency's manager) or 'step2' (awaiting an operator)."""
+    ids = []
+    with app.app_context():
+        session = db.session
+        for creator, state in specs:
+            user = session.get(User, world.users[creator])
+            order = orders.create_order(
+                session, user, "vm", dict(VM_ORDER), submit=state != "draft"
+            )
+            if state == "step2":
+                approver = session.get(User, world.users[SECOND_MANAGER[user.agency.code]])
+                orders.approve_order(session, approver, order.id, "first step")
+            ids.append(order.id)
+        session.commit()
+    return ids
+
+
+class Matrix:
+    def __init__(self, backend, template):
+        template_url, self.world = template
+        self.backend = backend
+        self.seed_url = backend.clone(template_url)
+        seed_app = make_app(self.seed_url)
+        ids = make_orders(seed_app, self.world, *((who, state) for _, who, state in SEEDED))
+        with seed_app.app_context():
+            db.engine.dispose()
+        self.seeded = {label: order_id for (label, _, _), order_id in zip(SEEDED, ids, strict=True)}
+        self.work_url = backend.clone(self.seed_url)
+        self.app = make_app(self.work_url)
+        self.dirty = False  # something beyond the seed was written
+        self.orders_made = 0  # orders made by order actions since the seed was put back
+        self.clients = {}
+
+    def restore(self):
+        """Put the seeded database back under the app."""
+        with self.app.app_context():
+            db.engine.dispose()
+        self.backend.drop(self.work_url)
+        work, seed = make_url(self.work_url).database, make_url(self.seed_url).database
+        if self.backend.name == "sqlite":
+            shutil.copyfile(seed, work)
+        else:
+            with self.backend.admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{work}" TEMPLATE "{seed}"'))
+        self.dirty, self.orders_made = False, 0
+
+    def prepare(self, route):
+        """Put the seed back if this cell could see what earlier cells wrote."""
+        if (
+            self.dirty
+            or (route.objects == LISTING and self.orders_made)
+            or (route.order_action and self.orders_made >= ORDER_BUDGET)
+        ):
+            self.restore()
+
+    def client(self, username, fresh=False):
+        """A page client logged in as username (None: anonymous) and its CSRF token."""
+        if fresh or username not in self.clients:
+            client = self.app.test_client()
+            if username:
+                login(client, username)
+            made = client, csrf_token(client, "/login")
+            if fresh:
+                return made
+            self.clients[username] = made
+        return self.clients[username]
+
+    def close(self):
+        with self.app.app_context():
+            db.engine.dispose()
+        self.backend.drop(self.work_url)
+        self.backend.drop(self.seed_url)
+
+
+@pytest.fixture(scope="module")
+def matrix(backend, template):
+    built = Matrix(backend, template)
+    yield built
+    built.close()
+
+
+# ---------------------------------------------------------------------------------------
+# What each cell sends, and the objects it needs.
+
+
+@dataclass
+class Ctx:
+    matrix: Matrix
+    role: str
+    username: str | None
+    scope: str
+
+    @property
+    def app(self):
+        return self.matrix.app
+
+    @property
+    def world(self):
+        return self.matrix.world
+
+
+@dataclass
+class Call:
+    path: str
+    form: dict = field(default_factory=dict)
+    json: dict | None = None
+    object_id: int | None = None
+    labels: dict = field(default_factory=dict)  # listings: object id → its label in the table
+
+
+def fixed(path, **kwargs):
+    return lambda ctx: Call(path, **kwargs)
+
+
+def seeded_order(path):
+    """Read-only routes look at a seeded order: a1 (bureau a) or b1 (bureau b)."""
+
+    def build(ctx):
+        order_id = ctx.matrix.seeded["b1" if ctx.scope == OTHER else "a1"]
+        return Call(path.format(id=order_id), object_id=order_id)
+
+    return build
+
+
+def new_order(path, state, **kwargs):
+    """Actions get an order of their own in `state`, made by the scope's creator."""
+    creators = {SELF: None, OWN: "member2.a", OTHER: "member.b", ANY: "member2.a"}
+
+    def build(ctx):
+        creator = creators[ctx.scope] or ctx.username
+        (order_id,) = make_orders(ctx.app, ctx.world, (creator, state))
+        ctx.matrix.orders_made += 1
+        return Call(path.format(id=order_id), object_id=order_id, **kwargs)
+
+    build.own_order = True
+    return build
+
+
+def an_agency(path, **kwargs):
+    def build(ctx):
+        agency_id = ctx.world.agencies["b" if ctx.scope == OTHER else "a"]
+        return Call(path.format(id=agency_id), object_id=agency_id, **kwargs)
+
+    return build
+
+
+def a_token(path):
+    """The user's own API token, or member.b's."""
+
+    def build(ctx):
+        owner = ctx.username if ctx.scope == OWN else "member.b"
+        with ctx.app.app_context():
+            token_id = db.session.scalar(
+                select(ApiToken.id).where(ApiToken.user_id == ctx.world.users[owner])
+            )
+        return Call(path.format(id=token_id), object_id=token_id)
+
+    return build
+
+
+def orders_listed(path):
+    """A listing of orders; "{b}" in the path stands for bureau b's id."""
+
+    def build(ctx):
+        labels = {order_id: label for label, order_id in ctx.matrix.seeded.items()}
+        return Call(path.format(b=ctx.world.agencies["b"]), labels=labels)
+
+    return build
+
+
+def agencies_listed(path):
+    def build(ctx):
+        return Call(
+            path, labels={agency_id: code for code, agency_id in ctx.world.agencies.items()}
+        )
+
+    return build
+
+
+def a_user(path, **kwargs):
+    """member2.a or member.b; `form` below is filled in for that user."""
+
+    def build(ctx):
+        username, code = ("member.b", "b") if ctx.scope == OTHER else ("member2.a", "a")
+        user_id = ctx.world.users[username]
+        form = {
+            "username": username,
+            "display_name": "Renamed by the matrix",
+            "agency_id": ctx.world.agencies[code],
+            "roles": ["agency_member"],
+            "enabled": "y",
+        }
+        return Call(path.format(id=user_id), object_id=user_id, form=form, **kwargs)
+
+    return build
+
+
+def new_user_form(ctx):
+    form = {
+        "username": "matrix.clerk",
+        "display_name": "Matrix Clerk",
+        "agency_id": ctx.world.agencies["a"],
+        "roles": ["agency_member"],
+        "password": "Clerk-password-9",
+    }
+    return Call("/admin/users/new", form=form)
+
+
+def login_form(ctx):
+    """Log in as the role's user; anonymous logs in as member.a."""
+    return Call("/login", form={"username": ctx.username or "member.a", "password": PASSWORD})
+
+
+NEW_PASSWORD = "Changed-password-2"
+PASSWORD_FORM = {
+    "current_password": PASSWORD,
+    "new_password": NEW_PASSWORD,
+    "confirm": NEW_PASSWORD,
+}
+QUOTA_FORM = {"instances": "11", "vcpus": "16", "ram_gb": "64", "disk_gb": "1000", "databases": "2"}
+DECISION = {"comment": "permission matrix"}
+
+
+# What a route that writes changes, read before and after the request: an allowed call
+# must change it, a refused one must leave it as it was.
+
+
+def order_state(ctx, call):
+    with ctx.app.app_context():
+        order = db.session.get(Order, call.object_id)
+        return order.state, order.current_step
+
+
+def order_count(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(select(func.count(Order.id)))
+
+
+def token_count(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(select(func.count(ApiToken.id)))
+
+
+def token_revoked(ctx, call):
+    with ctx.app.app_context():
+        return db.session.get(ApiToken, call.object_id).revoked_at is not None
+
+
+def session_epochs(ctx, call):
+    with ctx.app.app_context():
+        return sorted(db.session.scalars(select(User.session_epoch)))
+
+
+def user_count(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(select(func.count(User.id)))
+
+
+def user_facts(ctx, call):
+    with ctx.app.app_context():
+        user = db.session.get(User, call.object_id)
+        return user.display_name, user.agency_id, sorted(user.roles), user.is_enabled
+
+
+def quota_limits(ctx, call):
+    with ctx.app.app_context():
+        return db.session.get(Agency, call.object_id).quota_limits()
+
+
+# What "allowed" means where a 3xx alone would not show it.
+
+
+def logged_in_home(ctx, client, response):
+    assert urlsplit(response.location).path == "/", response.location
+
+
+def logged_out(ctx, client, response):
+    assert urlsplit(response.location).path == "/login", response.location
+    assert outcome_of(client.get("/"), api=False) == "unauth", "still logged in after logging out"
+
+
+def back_to_next(ctx, client, response):
+    assert response.location == "/orders/", response.location
+
+
+# ---------------------------------------------------------------------------------------
+# The table: every (rule, method) the app serves. One rule may have several rows where
+# it does different things (the order actions) or the object's state decides who may act.
+
+
+@dataclass(frozen=True, eq=False)
+class Route:
+    method: str
+    rule: str
+    objects: str
+    expect: dict
+    build: Callable
+    variant: str = ""
+    effect: Callable | None = None  # routes that write: what they change
+    check_ok: Callable | None = None
+    own_session: bool = False  # changes the session (login, logout, language, password)
+
+    @property
+    def order_action(self):
+        """Acts on an order made for the cell alone (see Matrix)."""
+        return getattr(self.build, "own_order", False)
+
+    @property
+    def api(self):
+        return self.rule.startswith("/api/")
+
+    @property
+    def name(self):
+        return f"{self.method} {self.rule}" + (f" [{self.variant}]" if self.variant else "")
+
+
+ACT = "/orders/<int:order_id>/<action>"
+API_ORDER = "/api/v1/orders/<int:order_id>"
+ORDERS_API = "/api/v1/orders/{id}"
+
+# fmt: off
+ROUTES = [
+    # public pages
+    Route("GET", "/login", NOTHING, EVERYONE, fixed("/login")),
+    Route("POST", "/login", NOTHING, EVERYONE, login_form,
+          check_ok=logged_in_home, own_session=True),
+    Route("GET", "/language/<code>", NOTHING, EVERYONE, fixed("/language/en?next=/orders/"),
+          check_ok=back_to_next, own_session=True),
+    # the user's own session and account
+    Route("POST", "/logout", NOTHING, ANY_USER, fixed("/logout"),
+          check_ok=logged_out, own_session=True),
+    Route("GET", "/account", NOTHING, ANY_USER, fixed("/account")),
+    Route("POST", "/account/password", NOTHING, ANY_USER,
+          fixed("/account/password", form=PASSWORD_FORM), effect=session_epochs, own_session=True),
+    Route("POST", "/account/tokens", NOTHING, ANY_USER,
+          fixed("/account/tokens", form={"name": "matrix"}), effect=token_count),
+    Route("POST", "/account/tokens/<int:token_id>/revoke", TOKEN, REVOKE_TOKEN,
+          a_token("/account/tokens/{id}/revoke"), effect=token_revoked),
+    # the start page: recent requests and the approval queue
+    Route("GET", "/", LISTING, LIST_ORDERS, orders_listed("/")),
+    # catalog
+    Route("GET", "/catalog/", NOTHING, ANY_USER, fixed("/catalog/")),
+    Route("GET", "/catalog/<key>", NOTHING, ANY_USER, fixed("/catalog/vm")),
+    Route("POST", "/catalog/<key>", NOTHING, AGENCY_STAFF_ORDER,
+          fixed("/catalog/vm", form={**VM_ORDER, "sla_tier": "standard"}), effect=order_count),
+    Route("GET", "/catalog/<key>/quote", NOTHING, ANY_USER,
+          fixed("/catalog/vm/quote?flavor=large")),
+    # orders
+    Route("GET", "/orders/", LISTING, LIST_ORDERS, orders_listed("/orders/")),
+    Route("GET", "/orders/approvals", LISTING, APPROVAL_QUEUE, orders_listed("/orders/approvals")),
+    Route("GET", "/orders/<int:order_id>", ORDER, VIEW_ORDER, seeded_order("/orders/{id}")),
+    Route("POST", ACT, MY_ORDER, SUBMIT_ORDER, new_order("/orders/{id}/submit", "draft"),
+          variant="submit a draft", effect=order_state),
+    Route("POST", ACT, MY_ORDER, DECIDE_AT_MANAGER_STEP,
+          new_order("/orders/{id}/approve", "step1", form=DECISION),
+          variant="approve at the manager's step", effect=order_state),
+    Route("POST", ACT, MY_ORDER, DECIDE_AT_OPERATOR_STEP,
+          new_order("/orders/{id}/approve", "step2", form=DECISION),
+          variant="approve at the operator's step", effect=order_state),
+    Route("POST", ACT, MY_ORDER, DECIDE_AT_MANAGER_STEP,
+          new_order("/orders/{id}/reject", "step1", form=DECISION),
+          variant="reject at the manager's step", effect=order_state),
+    Route("POST", ACT, MY_ORDER, DECIDE_AT_OPERATOR_STEP,
+          new_order("/orders/{id}/reject", "step2", form=DECISION),
+          variant="reject at the operator's step", effect=order_state),
+    Route("POST", ACT, MY_ORDER, CANCEL_ORDER,
+          new_order("/orders/{id}/cancel", "step1", form=DECISION),
+          variant="cancel while awaiting approval", effect=order_state),
+    Route("POST", ACT, ORDER, UNKNOWN_ORDER_ACTION, new_order("/orders/{id}/frobnicate", "step1"),
+          variant="an unknown action", effect=order_state),
+    # agencies and quotas
+    Route("GET", "/agencies/", LISTING, LIST_AGENCIES, agencies_listed("/agencies/")),
+    Route("GET", "/agencies/<int:agency_id>", AGENCY, VIEW_AGENCY, an_agency("/agencies/{id}")),
+    Route("POST", "/agencies/<int:agency_id>/quotas", AGENCY, SET_QUOTAS,
+          an_agency("/agencies/{id}/quotas", form=QUOTA_FORM), effect=quota_limits),
+    # user administration
+    Route("GET", "/admin/users/", NOTHING, ADMINS_ONLY, fixed("/admin/users/")),
+    Route("GET", "/admin/users/new", NOTHING, ADMINS_ONLY, fixed("/admin/users/new")),
+    Route("POST", "/admin/users/new", NOTHING, ADMINS_ONLY, new_user_form, effect=user_count),
+    Route("GET", "/admin/users/<int:user_id>", USER, ADMINS_ONLY, a_user("/admin/users/{id}")),
+    Route("POST", "/admin/users/<int:user_id>", USER, ADMINS_ONLY, a_user("/admin/users/{id}"),
+          effect=user_facts),
+    # the audit log
+    Route("GET", "/audit/", NOTHING, AUDITORS_ONLY, fixed("/audit/")),
+    Route("POST", "/audit/verify", NOTHING, AUDITORS_ONLY, fixed("/audit/verify")),
+    # the JSON API
+    Route("GET", "/api/v1/me", NOTHING, ANY_USER, fixed("/api/v1/me")),
+    Route("GET", "/api/v1/catalog/items", NOTHING, ANY_USER, fixed("/api/v1/catalog/items")),
+    Route("GET", "/api/v1/catalog/items/<key>", NOTHING, ANY_USER,
+          fixed("/api/v1/catalog/items/vm")),
+    Route("GET", "/api/v1/agencies", LISTING, LIST_AGENCIES, agencies_listed("/api/v1/agencies")),
+    Route("GET", "/api/v1/agencies/<int:agency_id>", AGENCY, VIEW_AGENCY,
+          an_agency("/api/v1/agencies/{id}")),
+    Route("PUT", "/api/v1/agencies/<int:agency_id>/quotas", AGENCY, SET_QUOTAS,
+          an_agency("/api/v1/agencies/{id}/quotas", json={"instances": 11}), effect=quota_limits),
+    Route("GET", "/api/v1/approvals", LISTING, APPROVAL_QUEUE, orders_listed("/api/v1/approvals")),
+    Route("GET", "/api/v1/audit/events", NOTHING, AUDITORS_ONLY, fixed("/api/v1/audit/events")),
+    Route("GET", "/api/v1/audit/verify", NOTHING, AUDITORS_ONLY, fixed("/api/v1/audit/verify")),
+    Route("GET", "/api/v1/orders", LISTING, LIST_ORDERS, orders_listed("/api/v1/orders")),
+    Route("GET", "/api/v1/orders", LISTING, LIST_ORDERS_OF_B,
+          orders_listed("/api/v1/orders?agency_id={b}"), variant="filtered to bureau b"),
+    Route("POST", "/api/v1/orders", NOTHING, AGENCY_STAFF_ORDER,
+          fixed("/api/v1/orders", json={"item": "vm", "parameters": VM_ORDER}), effect=order_count),
+    Route("GET", API_ORDER, ORDER, VIEW_ORDER, seeded_order(ORDERS_API)),
+    Route("POST", API_ORDER + "/submit", MY_ORDER, SUBMIT_ORDER,
+          new_order(ORDERS_API + "/submit", "draft", json={}),
+          variant="a draft", effect=order_state),
+    Route("POST", API_ORDER + "/approve", MY_ORDER, DECIDE_AT_MANAGER_STEP,
+          new_order(ORDERS_API + "/approve", "step1", json=DECISION),
+          variant="at the manager's step", effect=order_state),
+    Route("POST", API_ORDER + "/approve", MY_ORDER, DECIDE_AT_OPERATOR_STEP,
+          new_order(ORDERS_API + "/approve", "step2", json=DECISION),
+          variant="at the operator's step", effect=order_state),
+    Route("POST", API_ORDER + "/reject", MY_ORDER, DECIDE_AT_MANAGER_STEP,
+          new_order(ORDERS_API + "/reject", "step1", json=DECISION),
+          variant="at the manager's step", effect=order_state),
+    Route("POST", API_ORDER + "/reject", MY_ORDER, DECIDE_AT_OPERATOR_STEP,
+          new_order(ORDERS_API + "/reject", "step2", json=DECISION),
+          variant="at the operator's step", effect=order_state),
+    Route("POST", API_ORDER + "/cancel", MY_ORDER, CANCEL_ORDER,
+          new_order(ORDERS_API + "/cancel", "step1", json=DECISION),
+          variant="while awaiting approval", effect=order_state),
+]
+# fmt: on
+
+# Routes outside the matrix, by endpoint, and why:
+NOT_IN_MATRIX = {
+    # Flask's static files (CSS, JS, the icon): public by design, no data behind them.
+    "static",
+    # flask-smorest's OpenAPI document: a public description of the API's shapes that
+    # holds no data; every path it describes is classified above.
+    "api-docs.openapi_json",
+}
+
+# Cells where the portal is wrong, (route name, role, scope) → what happens instead.
+# The cell keeps the correct expectation and is marked xfail(strict=True).
+KNOWN_BUGS: dict = {}
+
+
+# ---------------------------------------------------------------------------------------
+# Running a cell.
+
+REDIRECTS = {301, 302, 303, 307, 308}
+ORDER_LINK = re.compile(r'href="/orders/(\d+)"')
+AGENCY_LINK = re.compile(r'href="/agencies/(\d+)"')
+LISTED = re.compile(r"ok\[(.*)\]")
+
+
+def outcome_of(response, api):
+    status = response.status_code
+    if api and status == 401:
+        return "unauth"
+    if not api and status in REDIRECTS:
+        target = urlsplit(response.location)
+        if target.path == "/login" and "next" in parse_qs(target.query):
+            return "unauth"
+    if 200 <= status < 400:
+        return "ok"
+    return str(status)
+
+
+def shown(route, response):
+    """The ids a listing shows: links on a page, ids in the API's answer."""
+    if route.api:
+        body = response.get_json()
+        rows = body["orders"] if isinstance(body, dict) else body
+        return {row["id"] for row in rows}
+    link = AGENCY_LINK if route.rule.startswith("/agencies") else ORDER_LINK
+    return {int(found) for found in link.findall(response.get_data(as_text=True))}
+
+
+def cell_outcomes(route, role):
+    """The table's outcome for one role, per scope."""
+    spec = route.expect[role]
+    scopes = scopes_for(route.objects, role)
+    if ":" not in spec:
+        return dict.fromkeys(scopes, spec)
+    by_scope = dict(part.split(":", 1) for part in spec.split())
+    if set(by_scope) != set(scopes):
+        raise ValueError(f"{route.name}, {role}: name exactly the scopes {scopes}: {spec!r}")
+    return by_scope
+
+
+def cells():
+    for route in ROUTES:
+        for role in ROLE_USERS:
+            for scope, expected in cell_outcomes(route, role).items():
+                reason = KNOWN_BUGS.get((route.name, role, scope))
+                marks = (
+                    [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)]
+                    if reason
+                    else []
+                )
+                yield pytest.param(
+                    route, role, scope, expected, marks=marks, id=f"{route.name} | {role} | {scope}"
+                )
+
+
+def send(ctx, route, call):
+    """The request, as a page client with its session or an API caller with its token."""
+    if route.api:
+        client = ctx.app.test_client()
+        headers = {}
+        if ctx.username:
+            headers["Authorization"] = f"Bearer {ctx.world.tokens[ctx.username]}"
+        return client, client.open(call.path, method=route.method, json=call.json, headers=headers)
+    client, token = ctx.matrix.client(ctx.username, fresh=route.own_session)
+    data = None
+    if route.method != "GET":
+        # Every form carries the session's CSRF token, so that only the permission decides.
+        data = {"csrf_token": token, **call.form}
+    return client, client.open(call.path, method=route.method, data=data)
+
+
+@pytest.mark.parametrize(("route", "role", "scope", "expected"), list(cells()))
+def test_permission(matrix, route, role, scope, expected):
+    matrix.prepare(route)
+    # Until it has passed, a cell that writes may have written anything.
+    matrix.dirty = route.method != "GET"
+    username = ROLE_USERS[role]
+    ctx = Ctx(matrix, role, username, scope)
+    call = route.build(ctx)
+    before = route.effect(ctx, call) if route.effect else None
+
+    client, response = send(ctx, route, call)
+
+    where = f"{route.name} as {role} ({username}) on {scope} ({call.path})"
+    listed = LISTED.fullmatch(expected)
+    got = outcome_of(response, route.api)
+    assert got == ("ok" if listed else expected), (
+        f"{where}: expected {expected}, got {got}: {response.status_code} "
+        f"{response.location or ''} {response.get_data(as_text=True)[:300]}"
+    )
+    if listed:
+        shows = sorted(call.labels.get(i, f"id {i}") for i in shown(route, response))
+        assert shows == sorted(listed.group(1).split()), f"{where} shows {shows}"
+    if route.effect:
+        after = route.effect(ctx, call)
+        if expected == "ok":
+            assert after != before, f"{where}: answered {response.status_code}, changed nothing"
+        else:
+            assert after == before, f"{where}: refused, yet changed {before} to {after}"
+    if expected == "ok" and route.check_ok:
+        route.check_ok(ctx, client, response)
+    if route.order_action or expected != "ok":
+        matrix.dirty = False  # only its own order changed, or it was refused and changed nothing
+
+
+def test_every_route_is_classified(matrix):
+    """Each (rule, method) the app serves has its row, and no row names a route that is gone."""
+    served = {
+        (rule.rule, method)
+        for rule in matrix.app.url_map.iter_rules()
+        if rule.endpoint not in NOT_IN_MATRIX
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    classified = {(route.rule, route.method) for route in ROUTES}
+    unclassified = sorted(served - classified)
+    assert not unclassified, "routes missing from the permission matrix: " + ", ".join(
+        f"{method} {rule}" for rule, method in unclassified
+    )
+    gone = sorted(classified - served)
+    assert not gone, "the permission matrix names routes the app no longer serves: " + ", ".join(
+        f"{method} {rule}" for rule, method in gone
+    )
+
+
+def test_every_role_has_its_column():
+    assert set(ROLE_USERS) == {"anonymous"} | {role.value for role in Role}
