@@ -4,10 +4,11 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import cli, errors, security
 from portal.config import load_config
-from portal.core import commit
+from portal.core import commit, inputs
 from portal.extensions import babel, csrf, db, init_celery, login_manager, migrate
 from portal.i18n import select_locale, select_timezone
 from portal.web import register_template_helpers
@@ -24,6 +25,10 @@ def create_app(config=None):
     )
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
+    inputs.init_app(app)
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _import_models()
     db.init_app(app)

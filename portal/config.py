@@ -76,4 +76,7 @@ def load_config(instance_path):
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "PAGE_SIZE": 50,
+        # Reverse proxies in front of the portal whose X-Forwarded-For is trusted: the
+        # client's address drives login throttling and goes into the audit log.
+        "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
     }

@@ -11,6 +11,7 @@ from portal.accounts.forms import UserForm
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.core.errors import DomainError
+from portal.core.inputs import page_number
 from portal.extensions import db
 from portal.tenancy.models import Agency
 
@@ -39,7 +40,7 @@ def index():
     if text:
         like = f"%{text}%"
         query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args.get("page"))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     users = db.session.scalars(
         query.order_by(User.username).limit(PER_PAGE).offset((page - 1) * PER_PAGE)

@@ -58,17 +58,24 @@ def _password_matches(user, password):
 
 
 def _check_throttle(session, username, address):
+    """Refuse once a user name has failed too often from this address, or the address
+    has failed too often for any names. Failures from elsewhere do not lock a user out,
+    so nobody can lock out another person by guessing their password."""
     config = current_app.config
     since = utcnow() - config["LOGIN_THROTTLE_WINDOW"]
     failures = (
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.attempted_at >= since, LoginAttempt.succeeded.is_(False))
+        .where(
+            LoginAttempt.attempted_at >= since,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.source_address == address,
+        )
     )
-    by_user = session.scalar(failures.where(LoginAttempt.username == username))
-    by_address = session.scalar(failures.where(LoginAttempt.source_address == address))
+    by_pair = session.scalar(failures.where(LoginAttempt.username == username))
+    by_address = session.scalar(failures)
     if (
-        by_user >= config["LOGIN_MAX_FAILURES_PER_USER"]
+        by_pair >= config["LOGIN_MAX_FAILURES_PER_USER"]
         or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     ):
         minutes = int(config["LOGIN_THROTTLE_WINDOW"] / timedelta(minutes=1))

@@ -60,11 +60,14 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
+    new_token = session.pop("new_token", None)
     return render_template(
         "account.html",
         password_form=PasswordForm(),
-        token_form=TokenForm(),
+        token_form=TokenForm(formdata=None),
         tokens=service.list_api_tokens(db.session, current_user),
+        new_token=new_token and new_token["plaintext"],
+        new_token_name=new_token and new_token["name"],
     )
 
 
@@ -106,14 +109,9 @@ def create_token():
             tokens=service.list_api_tokens(db.session, current_user),
         ), 422
     token, plaintext = service.create_api_token(db.session, current_user, form.name.data)
-    return render_template(
-        "account.html",
-        password_form=PasswordForm(),
-        token_form=TokenForm(),
-        tokens=service.list_api_tokens(db.session, current_user),
-        new_token=plaintext,
-        new_token_name=token.name,
-    )
+    # Shown once, on the next page: a reload of that page makes no second token.
+    session["new_token"] = {"name": token.name, "plaintext": plaintext}
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

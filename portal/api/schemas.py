@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from portal.core.inputs import MAX_ID, MAX_PAGE
+
 
 class LocalizedText(Schema):
     zh_CN = fields.String()
@@ -115,18 +117,22 @@ class OrderIn(Schema):
     client_token = fields.String(
         validate=validate.Length(8, 64), metadata={"description": "idempotency key"}
     )
-    catalog_version = fields.Integer(metadata={"description": "refuse if the item changed"})
+    catalog_version = fields.Integer(
+        validate=validate.Range(0, MAX_ID), metadata={"description": "refuse if the item changed"}
+    )
 
 
 class ActionIn(Schema):
     comment = fields.String(validate=validate.Length(max=2000))
-    expected_version = fields.Integer(metadata={"description": "refuse if the order changed"})
+    expected_version = fields.Integer(
+        validate=validate.Range(0, MAX_ID), metadata={"description": "refuse if the order changed"}
+    )
 
 
 class OrderListArgs(Schema):
     state = fields.String()
-    agency_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(1))
+    agency_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
@@ -152,7 +158,7 @@ class AuditEventOut(Schema):
 
 
 class AuditArgs(Schema):
-    after_id = fields.Integer(load_default=0, validate=validate.Range(0))
+    after_id = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 

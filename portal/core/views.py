@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.roles import Role
 from portal.core.audit import AuditEvent, verify_chain
+from portal.core.inputs import page_number
 from portal.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -21,7 +22,7 @@ def _require_auditor():
 @login_required
 def index():
     _require_auditor()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args.get("page"))
     query = select(AuditEvent)
     action = (request.args.get("action") or "").strip()
     if action:

@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length
+from wtforms import IntegerField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 
 class ActionForm(FlaskForm):
-    version = HiddenField()
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(0)])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])

@@ -19,10 +19,18 @@ def can_cancel(user, order):
     return user.has_role(Role.AGENCY_MANAGER) and in_subtree(order.agency, user.agency)
 
 
+def requested_by_a_manager(order):
+    return order.created_by.has_role(Role.AGENCY_MANAGER)
+
+
 def may_hold_step_role(user, step):
-    """Whether the user holds the step's role over the order's agency."""
+    """Whether the user holds the step's role over the order's agency. A manager's own
+    request goes up to the platform: its agency step may also be decided by a platform
+    operator, since the agency may have no second manager."""
     if step.role == Role.PLATFORM_OPERATOR:
         return user.has_role(Role.PLATFORM_OPERATOR)
     if step.role == Role.AGENCY_MANAGER:
-        return user.has_role(Role.AGENCY_MANAGER) and in_subtree(step.order.agency, user.agency)
+        if user.has_role(Role.AGENCY_MANAGER) and in_subtree(step.order.agency, user.agency):
+            return True
+        return user.has_role(Role.PLATFORM_OPERATOR) and requested_by_a_manager(step.order)
     return False

@@ -2,10 +2,11 @@
 the caller commits once."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from catalog.form import quota_cost, resolve_spec, validate_parameters
+from portal.accounts.models import UserRole
 from portal.accounts.roles import Role
 from portal.catalog.service import get_item
 from portal.core import audit
@@ -60,8 +61,16 @@ def _move(session, order, actor, to_state, kind, comment=None):
     )
 
 
+def _as_int(value):
+    """A version number from a form or the API; anything else matches no version."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _check_version(order, expected_version):
-    if expected_version is not None and int(expected_version) != order.version:
+    if expected_version is not None and _as_int(expected_version) != order.version:
         raise Conflict(
             _l("This request changed since you opened it. Reload and try again."),
             {"version": _l("Stale: reload the page.")},
@@ -112,10 +121,15 @@ def create_order(
             select(Order).where(Order.created_by_id == actor.id, Order.client_token == client_token)
         )
         if earlier is not None:
+            if earlier.item.key != item_key:
+                raise Conflict(
+                    _l("This form was already used for another request. Open a new form."),
+                    {"client_token": _l("Already used for request %(n)s.", n=earlier.number)},
+                )
             return earlier
     item = get_item(session, item_key)
     version = item.current_version
-    if catalog_version is not None and int(catalog_version) != version.number:
+    if catalog_version is not None and _as_int(catalog_version) != version.number:
         raise Conflict(
             _l(
                 "This catalog item was updated since the form was opened. "
@@ -336,11 +350,13 @@ def approval_queue(session, actor):
     )
     by_role = []
     if Role.PLATFORM_OPERATOR in roles:
+        managers = select(UserRole.user_id).where(UserRole.role == Role.AGENCY_MANAGER)
         by_role.append(step.role == Role.PLATFORM_OPERATOR)
+        # A manager's own request: its agency step goes up to the platform too.
+        by_role.append((step.role == Role.AGENCY_MANAGER) & Order.created_by_id.in_(managers))
     if Role.AGENCY_MANAGER in roles and actor.agency is not None:
         subtree = select(Agency.id).where(Agency.path.startswith(actor.agency.path))
         by_role.append((step.role == Role.AGENCY_MANAGER) & Order.agency_id.in_(subtree))
     if not by_role:
         return []
-    condition = by_role[0] if len(by_role) == 1 else (by_role[0] | by_role[1])
-    return session.scalars(query.where(condition).order_by(Order.submitted_at)).all()
+    return session.scalars(query.where(or_(*by_role)).order_by(Order.submitted_at)).all()

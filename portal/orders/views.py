@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.core.errors import DomainError
+from portal.core.inputs import page_number
 from portal.extensions import db
 from portal.orders import service
 from portal.orders.forms import ActionForm
@@ -27,7 +28,7 @@ def index():
     state = request.args.get("state") or None
     if state and state not in set(OrderState):
         state = None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args.get("page"))
     orders, total = service.list_orders(db.session, current_user, state=state, page=page)
     return render_template(
         "orders/index.html", orders=orders, total=total, page=page, state=state, per_page=50
@@ -59,10 +60,11 @@ def act(order_id, action):
         abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
-        flash(_l("The form was not valid. Reload the page and try again."), "error")
-        return redirect(url_for("orders.detail", order_id=order_id)), 303
+        # Shown again with what was typed and why it was refused.
+        order = service.get_order(db.session, current_user, order_id)
+        return _render_detail(order, form), 422
     operation, message = ACTIONS[action]
-    kwargs = {"expected_version": form.version.data or None}
+    kwargs = {"expected_version": form.version.data}
     if action != "submit":
         kwargs["comment"] = form.comment.data
     try:

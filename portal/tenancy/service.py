@@ -1,5 +1,7 @@
 """Agencies and quotas: create, look up within the user's scope, set limits."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -99,24 +101,20 @@ def children(session, agency):
 
 
 def parse_quota_limits(raw):
-    """Quota limits from user input: resource → non-negative int, or '' for no limit."""
+    """Quota limits from user input: resource → whole number, or None for "no limit"
+    (an empty value). Resources not given are left out, so they stay as they are."""
     limits, errors = {}, {}
-    for resource in QUOTA_RESOURCES:
-        value = raw.get(resource)
-        if value is None or str(value).strip() == "":
-            limits[resource] = None
+    for name, value in raw.items():
+        if name not in QUOTA_RESOURCES:
+            errors[name] = _l("Unknown quota resource.")
             continue
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            errors[resource] = _l("Enter a whole number, or leave empty for no limit.")
-            continue
-        if number < 0 or number > 10_000_000:
-            errors[resource] = _l("Enter a number from 0 to 10,000,000.")
-        limits[resource] = number
-    unknown = set(raw) - set(QUOTA_RESOURCES)
-    for name in unknown:
-        errors[name] = _l("Unknown quota resource.")
+        text = "" if value is None else str(value).strip()
+        if text == "":
+            limits[name] = None
+        elif not re.fullmatch(r"\d{1,8}", text) or int(text) > 10_000_000:
+            errors[name] = _l("Enter a whole number from 0 to 10,000,000, or leave it empty.")
+        else:
+            limits[name] = int(text)
     if errors:
         raise InvalidInput(_l("The quotas were not saved."), errors)
     return limits

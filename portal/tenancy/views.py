@@ -27,14 +27,14 @@ def index():
     return render_template("agencies/index.html", agencies=agencies, query=query)
 
 
-def _render_detail(agency, form, errors=None, status=200):
+def _render_detail(agency, form, errors=None, status=200, typed=None):
     return render_template(
         "agencies/detail.html",
         agency=agency,
         children=service.children(db.session, agency),
         usage=subtree_usage(db.session, agency),
         room=headroom(db.session, agency),
-        limits=agency.quota_limits(),
+        limits={**agency.quota_limits(), **(typed or {})},
         form=form,
         errors=errors or {},
         can_manage=can_manage_quotas(current_user),
@@ -55,12 +55,12 @@ def set_quotas(agency_id):
     form = QuotaForm()
     if not form.validate_on_submit():
         return _render_detail(agency, form, status=400)
-    raw = {name: request.form.get(name, "") for name in QUOTA_RESOURCES}
+    raw = {name: request.form[name] for name in QUOTA_RESOURCES if name in request.form}
     try:
         service.set_quotas(db.session, current_user, agency.id, service.parse_quota_limits(raw))
     except DomainError as error:
         db.session.rollback()
         agency = service.get_visible_agency(db.session, current_user, agency_id)
-        return _render_detail(agency, form, errors=error.fields, status=error.status)
+        return _render_detail(agency, form, errors=error.fields, status=error.status, typed=raw)
     flash(_l("The quotas were saved."), "success")
     return redirect(url_for("tenancy.detail", agency_id=agency.id))

@@ -59,6 +59,23 @@ def test_login_throttling_locks_out_after_repeated_failures(client):
     assert other.status_code == 302
 
 
+def test_failures_from_another_address_do_not_lock_the_user_out(app, client):
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    for _ in range(6):
+        post_login(attacker, "member.a", "wrong-password-1")
+    assert post_login(attacker, "member.a", PASSWORD).status_code == 429
+    assert post_login(client, "member.a", PASSWORD).status_code == 302
+
+
+def test_an_address_that_fails_for_many_names_is_stopped(app):
+    sprayer = app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = "10.9.8.6"
+    for index in range(20):
+        post_login(sprayer, f"guess{index}", "wrong-password-1")
+    assert post_login(sprayer, "member.b", PASSWORD).status_code == 429
+
+
 def test_the_session_is_renewed_at_login(client):
     client.get("/login")
     client.set_cookie("session", "planted-by-an-attacker")
@@ -114,9 +131,11 @@ def test_an_idle_session_expires(app, as_user, monkeypatch):
 def test_api_tokens_are_hashed_at_rest_shown_once_and_revocable(app, as_user):
     member = as_user("member.a")
     page = member.post(
-        "/account/tokens", data={"csrf_token": csrf_token(member, "/account"), "name": "reporting"}
+        "/account/tokens",
+        data={"csrf_token": csrf_token(member, "/account"), "name": "reporting"},
+        follow_redirects=True,
     )
-    assert page.status_code == 200
+    assert page.status_code == 200 and len(page.history) == 1  # post, redirect, get
     html = page.get_data(as_text=True)
     plaintext = html.split('id="new-token">')[1].split("<")[0]
     assert plaintext.startswith("jy_")

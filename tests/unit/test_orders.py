@@ -256,3 +256,20 @@ def test_every_change_is_audited_with_actor_and_states(session, user):
     assert events[-1].actor_name == "operator"
     assert events[-1].before == {"state": "awaiting_approval"}
     assert events[-1].after == {"state": "approved"}
+
+
+def test_a_managers_own_request_goes_up_to_the_platform(session, user):
+    order = create_order(session, user("manager.b"), "vm", VM_MEDIUM)  # b has one manager
+    assert approval_queue(session, user("operator")) == [order]
+    approve_order(session, user("operator"), order.id, "上级代审")
+    assert approval_queue(session, user("operator")) == []  # one step per person
+    assert approval_queue(session, user("operator2")) == [order]
+    approve_order(session, user("operator2"), order.id)
+    assert order.state == OrderState.APPROVED
+
+
+def test_a_form_token_reused_for_another_item_is_refused(session, user):
+    create_order(session, user("member.a"), "vm", VM_MEDIUM, client_token="tok-abcdefgh")
+    with pytest.raises(Conflict) as caught:
+        create_order(session, user("member.a"), "volume", SMALL_VOLUME, client_token="tok-abcdefgh")
+    assert "client_token" in caught.value.fields

@@ -139,3 +139,64 @@ def test_the_operator_sets_quotas_on_the_agency_page(app, as_user, world):
     html = operator.get(path).get_data(as_text=True)
     assert 'name="vcpus" value="48"' in html
     assert 'name="instances" value=""' in html
+
+
+def test_quota_form_changes_only_what_it_sends_and_keeps_typed_values(app, as_user, world):
+    operator = as_user("operator")
+    path = f"/agencies/{world.agencies['a']}"
+    operator.post(
+        path + "/quotas", data={"csrf_token": csrf_token(operator, path), "instances": "21"}
+    )
+    html = operator.get(path).get_data(as_text=True)
+    assert 'name="instances" value="21"' in html and 'name="vcpus" value="16"' in html
+    bad = operator.post(
+        path + "/quotas", data={"csrf_token": csrf_token(operator, path), "vcpus": "1_0"}
+    )
+    assert bad.status_code == 422 and 'name="vcpus" value="1_0"' in bad.get_data(as_text=True)
+
+
+def test_an_overlong_comment_is_kept_with_the_reason(app, as_user):
+    member = as_user("member.a")
+    path = member.post("/catalog/vm", data=order_form(member)).headers["Location"]
+    manager = as_user("manager.a")
+    comment = "很长的意见" * 500
+    response = manager.post(
+        path + "/approve", data={"csrf_token": csrf_token(manager, path), "comment": comment}
+    )
+    assert response.status_code == 422
+    assert comment in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orders/99999999999999999999",
+        "/agencies/99999999999",
+        "/orders/?page=99999999999999999999",
+        "/api/v1/orders/99999999999999999999",
+    ],
+)
+def test_huge_numbers_in_addresses_are_not_errors(as_user, path):
+    assert as_user("member.a").get(path).status_code in (200, 401, 404)
+
+
+def test_control_characters_are_refused_before_anything_is_stored(app, as_user):
+    member = as_user("member.a")
+    before = count_orders(app)
+    response = member.post("/catalog/vm", data=order_form(member, purpose="a\x00b"))
+    assert response.status_code == 422
+    assert count_orders(app) == before
+
+
+def test_tampered_hidden_versions_are_clear_errors(app, as_user):
+    member = as_user("member.a")
+    assert (
+        member.post("/catalog/vm", data=order_form(member, catalog_version="abc")).status_code
+        == 409
+    )
+    path = member.post("/catalog/vm", data=order_form(member)).headers["Location"]
+    manager = as_user("manager.a")
+    response = manager.post(
+        path + "/approve", data={"csrf_token": csrf_token(manager, path), "version": "abc"}
+    )
+    assert response.status_code == 422
