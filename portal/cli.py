@@ -71,7 +71,8 @@ def demo_seed():
         ("t01.member / t01.manager", "a sub-district's staff (万寿路街道)"),
         ("finance", "finance officer"),
         ("auditor", "auditor: the audit log"),
-        ("admin", "administrator"),
+        ("admin", "administrator: users and roles"),
+        ("vendor.manager / vendor.tech", "a vendor's manager and technician"),
     ):
         click.echo(f"  {username:26} {what}")
 

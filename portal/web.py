@@ -1,5 +1,6 @@
 """What every page template can use: localized text, labels, the navigation."""
 
+import json
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -40,7 +41,14 @@ def quota_list(amounts, prefix=""):
     return gettext(", ").join(parts)
 
 
+def readable_json(value):
+    """JSON as people read it: Chinese stays Chinese (the template escapes HTML)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def register_template_helpers(app):
+    app.add_template_filter(readable_json)
+
     @app.context_processor
     def _helpers():
         # Babel names Simplified Chinese zh_Hans_CN; the portal's setting says zh_CN.

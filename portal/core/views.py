@@ -26,7 +26,7 @@ def index():
     query = select(AuditEvent)
     action = (request.args.get("action") or "").strip()
     if action:
-        query = query.where(AuditEvent.action.startswith(action))
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     events = db.session.scalars(
         query.order_by(AuditEvent.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)

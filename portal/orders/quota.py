@@ -82,7 +82,9 @@ def check_and_lock(session, agency, cost, states):
             left = quota.limit - used.get(quota.resource, 0)
             if cost[quota.resource] > left:
                 shortfalls[quota.resource] = _l(
-                    "Needs %(need)s, but only %(left)s of %(limit)s is left for %(agency)s.",
+                    "%(resource)s: this request needs %(need)s, but only %(left)s of "
+                    "%(limit)s is left for %(agency)s.",
+                    resource=QUOTA_RESOURCES[quota.resource][0],
                     need=cost[quota.resource],
                     left=max(left, 0),
                     limit=quota.limit,

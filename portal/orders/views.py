@@ -29,7 +29,10 @@ def index():
     if state and state not in set(OrderState):
         state = None
     page = page_number(request.args.get("page"))
-    orders, total = service.list_orders(db.session, current_user, state=state, page=page)
+    agency_id = request.args.get("agency_id", type=int)
+    orders, total = service.list_orders(
+        db.session, current_user, state=state, agency_id=agency_id, page=page
+    )
     return render_template(
         "orders/index.html", orders=orders, total=total, page=page, state=state, per_page=50
     )

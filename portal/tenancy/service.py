@@ -80,10 +80,9 @@ def create_agency(
 
 
 def visible_agencies(session, user):
-    """Every agency the user may see, in tree order."""
-    return session.scalars(
-        select(Agency).where(agency_scope(user, Agency.id)).order_by(Agency.path)
-    ).all()
+    """Every agency the user may see, in tree order (ids compared as numbers)."""
+    agencies = session.scalars(select(Agency).where(agency_scope(user, Agency.id))).all()
+    return sorted(agencies, key=lambda agency: agency.ancestor_ids)
 
 
 def get_visible_agency(session, user, agency_id):

@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.orders.quota import headroom, subtree_usage
 from portal.tenancy import service
 from portal.tenancy.forms import QuotaForm
-from portal.tenancy.permissions import can_manage_quotas
+from portal.tenancy.permissions import can_manage_quotas, can_view_agency
 from portal.tenancy.vocabulary import QUOTA_RESOURCES
 
 bp = Blueprint("tenancy", __name__, url_prefix="/agencies")
@@ -38,6 +38,7 @@ def _render_detail(agency, form, errors=None, status=200, typed=None):
         form=form,
         errors=errors or {},
         can_manage=can_manage_quotas(current_user),
+        parent_visible=agency.parent is not None and can_view_agency(current_user, agency.parent),
     ), status
 
 

@@ -200,3 +200,13 @@ def test_tampered_hidden_versions_are_clear_errors(app, as_user):
         path + "/approve", data={"csrf_token": csrf_token(manager, path), "version": "abc"}
     )
     assert response.status_code == 422
+
+
+def test_the_order_form_says_which_quota_is_short(app, as_user, world):
+    operator = as_user("operator")
+    path = f"/agencies/{world.agencies['a']}"
+    operator.post(path + "/quotas", data={"csrf_token": csrf_token(operator, path), "vcpus": "1"})
+    member = as_user("member.a")
+    response = member.post("/catalog/vm", data=order_form(member))
+    assert response.status_code == 409
+    assert "vCPUs: this request needs 2, but only 1 of 1 is left" in response.get_data(as_text=True)
