@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import ApiToken, LoginAttempt, User, UserRole, new_session_epoch
 from portal.accounts.roles import AGENCY_ROLES, Role
@@ -280,7 +281,11 @@ def user_for_token(session, plaintext):
     """The enabled user a live token belongs to, or None."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plaintext)))
+    token = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+        .where(ApiToken.token_hash == _token_hash(plaintext))
+    )
     if token is None or token.revoked_at is not None or not token.user.is_enabled:
         return None
     return token.user

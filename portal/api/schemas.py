@@ -87,17 +87,15 @@ class EventOut(Schema):
 
 
 class OrderOut(Schema):
+    """An order in a list: what it is and where it stands; its detail has the rest."""
+
     id = fields.Integer()
     number = fields.String()
     agency_id = fields.Integer()
     item = fields.String(attribute="item.key")
-    catalog_version = fields.Integer(attribute="catalog_version.number")
     state = fields.String()
     version = fields.Integer(metadata={"description": "send back as expected_version"})
-    parameters = fields.Dict()
-    spec = fields.Dict()
     sla_tier = fields.String()
-    quota_cost = fields.Dict(keys=fields.String(), values=fields.Integer())
     created_by = fields.String(attribute="created_by.username")
     created_at = fields.AwareDateTime()
     submitted_at = fields.AwareDateTime(allow_none=True)
@@ -105,6 +103,10 @@ class OrderOut(Schema):
 
 
 class OrderDetailOut(OrderOut):
+    catalog_version = fields.Integer(attribute="catalog_version.number")
+    parameters = fields.Dict()
+    spec = fields.Dict()
+    quota_cost = fields.Dict(keys=fields.String(), values=fields.Integer())
     steps = fields.List(fields.Nested(StepOut))
     events = fields.List(fields.Nested(EventOut))
 

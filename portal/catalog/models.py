@@ -19,8 +19,9 @@ class CatalogItem(Base):
     )
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Not eager: orders load their item, and must not drag its definition along.
     current_version = relationship(
-        "CatalogItemVersion", foreign_keys=[current_version_id], lazy="joined", post_update=True
+        "CatalogItemVersion", foreign_keys=[current_version_id], post_update=True
     )
 
     @property

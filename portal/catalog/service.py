@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from catalog.loader import digest, load_catalog
 from portal.catalog.models import CatalogItem, CatalogItemVersion
@@ -77,12 +78,19 @@ def sync_catalog(session, actor, directory, note=None):
 def list_items(session):
     """The items on offer (not retired), by key."""
     return session.scalars(
-        select(CatalogItem).where(CatalogItem.retired_at.is_(None)).order_by(CatalogItem.key)
+        select(CatalogItem)
+        .options(joinedload(CatalogItem.current_version))
+        .where(CatalogItem.retired_at.is_(None))
+        .order_by(CatalogItem.key)
     ).all()
 
 
 def get_item(session, key):
-    item = session.scalar(select(CatalogItem).where(CatalogItem.key == key))
+    item = session.scalar(
+        select(CatalogItem)
+        .options(joinedload(CatalogItem.current_version))
+        .where(CatalogItem.key == key)
+    )
     if item is None or item.is_retired:
         raise NotFound(
             _l("This catalog item does not exist or is no longer offered."),

@@ -3,10 +3,10 @@ the caller commits once."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from catalog.form import quota_cost, resolve_spec, validate_parameters
-from portal.accounts.models import UserRole
+from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
 from portal.catalog.service import get_item
 from portal.core import audit
@@ -316,8 +316,15 @@ def get_order(session, actor, order_id):
     return order
 
 
-def list_orders(session, actor, *, state=None, agency_id=None, page=1, per_page=50):
-    """The orders the actor may see, newest first; returns (orders, total)."""
+# A list needs the requester's name, not the requester's agency.
+LIST_LOADS = (joinedload(Order.created_by).lazyload(User.agency),)
+# Pages also show the item's name, which lives in the version's definition.
+WITH_ITEM_NAMES = (selectinload(Order.catalog_version),)
+
+
+def list_orders(session, actor, *, state=None, agency_id=None, page=1, per_page=50, loads=()):
+    """The orders the actor may see, newest first; returns (orders, total).
+    `loads` are further loader options for what the caller shows of each order."""
     query = select(Order).where(agency_scope(actor, Order.agency_id))
     if state:
         query = query.where(Order.state == state)
@@ -325,7 +332,10 @@ def list_orders(session, actor, *, state=None, agency_id=None, page=1, per_page=
         query = query.where(Order.agency_id == agency_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     orders = session.scalars(
-        query.order_by(Order.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        query.options(*LIST_LOADS, *loads)
+        .order_by(Order.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return orders, total
 
@@ -358,4 +368,8 @@ def approval_queue(session, actor):
         by_role.append((step.role == Role.AGENCY_MANAGER) & Order.agency_id.in_(subtree))
     if not by_role:
         return []
-    return session.scalars(query.where(or_(*by_role)).order_by(Order.submitted_at)).all()
+    return session.scalars(
+        query.where(or_(*by_role))
+        .options(*LIST_LOADS, *WITH_ITEM_NAMES)
+        .order_by(Order.submitted_at)
+    ).all()

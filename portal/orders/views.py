@@ -31,7 +31,12 @@ def index():
     page = page_number(request.args.get("page"))
     agency_id = request.args.get("agency_id", type=int)
     orders, total = service.list_orders(
-        db.session, current_user, state=state, agency_id=agency_id, page=page
+        db.session,
+        current_user,
+        state=state,
+        agency_id=agency_id,
+        page=page,
+        loads=service.WITH_ITEM_NAMES,
     )
     return render_template(
         "orders/index.html", orders=orders, total=total, page=page, state=state, per_page=50

@@ -24,7 +24,8 @@ class Agency(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     parent = relationship("Agency", remote_side=[id])
-    quotas = relationship("Quota", cascade="all, delete-orphan", lazy="selectin")
+    # Loaded when asked for: agencies come along with every order and user.
+    quotas = relationship("Quota", cascade="all, delete-orphan")
 
     @property
     def ancestor_ids(self):
