@@ -1,0 +1,129 @@
+"""Turn wrk runs into the table, the verdicts against the issue's targets, and JSON."""
+
+import json
+import statistics
+
+# The issue's targets.
+MIN_RATIO = 0.60  # portal req/s over bare req/s, per scenario
+MAX_P99_MS = 100.0  # portal p99, per scenario
+MIN_SUBMIT_RPS = 100.0  # portal submissions per second
+
+
+def summarize(runs):
+    """One row per (scenario, target) over its rounds: req/s over the summed time,
+    the median p50 and the worst p99 (a bad round is not averaged away)."""
+    rows = {}
+    for run in runs:
+        key = (run["scenario"], run["target"])
+        rows.setdefault(key, []).append(run)
+    summary = []
+    for (scenario, target), group in rows.items():
+        seconds = sum(r["duration_us"] for r in group) / 1e6
+        summary.append(
+            {
+                "scenario": scenario,
+                "target": target,
+                "rounds": len(group),
+                "requests": sum(r["requests"] for r in group),
+                "rps": sum(r["requests"] for r in group) / seconds,
+                "p50_ms": statistics.median(r["p50_us"] for r in group) / 1000,
+                # wrk ends a run with requests in flight; they are not counted
+                "p99_ms": max(r["p99_us"] for r in group) / 1000,
+                "errors": sum(r["non2xx"] + r["socket_errors"] + r["timeouts"] for r in group),
+                # CPU per request: the app's gunicorn, and PostgreSQL for it
+                "app_cpu_ms": _per_request(group, "app_cpu_s"),
+                "db_cpu_ms": _per_request(group, "db_cpu_s"),
+            }
+        )
+    return summary
+
+
+def _per_request(group, key):
+    requests = sum(r["requests"] for r in group)
+    return 1000 * sum(r[key] for r in group) / requests if requests else None
+
+
+def ratios(summary):
+    by_key = {(row["scenario"], row["target"]): row for row in summary}
+    return {
+        scenario: by_key[(scenario, "portal")]["rps"] / by_key[(scenario, "bare")]["rps"]
+        for scenario, target in by_key
+        if target == "portal" and by_key.get((scenario, "bare"), {}).get("rps")
+    }
+
+
+def verdicts(summary, ratio):
+    """(passed, text) for every target of the issue, portal rows only."""
+    found = []
+    for row in (r for r in summary if r["target"] == "portal"):
+        scenario = row["scenario"]
+        if not row["requests"]:  # nothing finished in time: no figure to judge
+            found.append((False, f"{scenario}: portal completed no request"))
+            continue
+        if scenario in ratio:
+            value = ratio[scenario]
+            found.append(
+                (value >= MIN_RATIO, f"{scenario}: portal/bare req/s {value:.2f} >= {MIN_RATIO}")
+            )
+        found.append(
+            (row["p99_ms"] < MAX_P99_MS, f"{scenario}: portal p99 {row['p99_ms']:.1f} ms < 100")
+        )
+        if scenario == "submit":
+            found.append(
+                (row["rps"] >= MIN_SUBMIT_RPS, f"submit: portal {row['rps']:.0f} req/s >= 100")
+            )
+        if row["errors"]:
+            found.append((False, f"{scenario}: portal answered {row['errors']} errors"))
+    for row in (r for r in summary if r["target"] == "bare"):
+        if not row["requests"]:
+            found.append((False, f"{row['scenario']}: bare completed no request"))
+        elif row["errors"]:
+            found.append((False, f"{row['scenario']}: bare answered {row['errors']} errors"))
+    return found
+
+
+def cpu_ratios(summary):
+    """bare CPU per request over the portal's: the share of the bare app's throughput
+    the portal would keep on cores of its own; steadier than req/s on a busy machine."""
+    by_key = {(row["scenario"], row["target"]): row for row in summary}
+    found = {}
+    for (scenario, target), portal in by_key.items():
+        bare = by_key.get((scenario, "bare"))
+        if target == "portal" and bare and portal["app_cpu_ms"] and bare["app_cpu_ms"]:
+            found[scenario] = (bare["app_cpu_ms"] + bare["db_cpu_ms"]) / (
+                portal["app_cpu_ms"] + portal["db_cpu_ms"]
+            )
+    return found
+
+
+def table(summary, ratio):
+    lines = [
+        f"{'scenario':9} {'target':7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'portal/bare':>12}   {'CPU ms/req: app':>15} {'db':>5}"
+    ]
+    for row in summary:
+        shown = f"{ratio[row['scenario']]:.2f}" if row["target"] == "portal" else ""
+        shown = shown if row["scenario"] in ratio else ""
+        lines.append(
+            f"{row['scenario']:9} {row['target']:7} {row['rps']:8.1f} {row['p50_ms']:8.1f} "
+            f"{row['p99_ms']:8.1f} {row['errors']:7d} {shown:>12}   "
+            f"{row['app_cpu_ms'] or 0:15.1f} {row['db_cpu_ms'] or 0:5.1f}"
+        )
+    return "\n".join(lines)
+
+
+def error_details(runs):
+    """What went wrong, per run with errors: statuses seen and the first body."""
+    for run in runs:
+        if run["non2xx"] or run["socket_errors"] or run["timeouts"]:
+            yield (
+                f"{run['scenario']}/{run['target']} round {run['round']}: "
+                f"{run['non2xx']} non-2xx (first: {run['statuses'].strip() or '-'}), "
+                f"{run['socket_errors']} socket errors, {run['timeouts']} timeouts; "
+                f"first body: {run['sample'][:200] or '-'}"
+            )
+
+
+def write_json(path, document):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
