@@ -1,0 +1,1 @@
+"""Helpers that only the devcloud's OpenStack services load."""
