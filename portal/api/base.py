@@ -4,8 +4,10 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 
+from portal.accounts.service import user_for_token
 from portal.core.errors import DomainError
 from portal.errors import http_error_response
+from portal.extensions import db
 
 
 class PortalApi(Api):
@@ -30,9 +32,6 @@ def actor():
 
 def authenticate_request():
     """before_request of every API blueprint: a valid bearer token or 401."""
-    from portal.accounts.service import user_for_token
-    from portal.extensions import db
-
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
