@@ -8,14 +8,11 @@ the median and the spread of each, and deletes every server it made. Runs
 with the devcloud venv's python as the admin in its own project.
 """
 
-import os
 import statistics
 import sys
 import time
 
-import openstack
-
-ENV = os.environ
+from probe import connect_admin  # this folder is on sys.path when run as a script
 
 
 def boot_seconds(conn, image, flavor, networks, name):
@@ -37,19 +34,7 @@ def boot_seconds(conn, image, flavor, networks, name):
 
 
 def main(count):
-    conn = openstack.connect(
-        auth={
-            "auth_url": f"http://{ENV['HOST']}:{ENV['PORT_KEYSTONE']}/v3",
-            "username": "admin",
-            "password": ENV["ADMIN_PASSWORD"],
-            "project_name": "admin",
-            "user_domain_name": "Default",
-            "project_domain_name": "Default",
-        },
-        region_name=ENV["REGION"],
-        load_yaml_config=False,
-        load_envvars=False,
-    )
+    conn = connect_admin()
     image = conn.image.find_image("cirros-tiny", ignore_missing=False)
     flavor = conn.compute.find_flavor("jy.small", ignore_missing=False)
     network = conn.network.find_network("jiyun-shared", ignore_missing=False)
