@@ -101,12 +101,12 @@ def _check_rules(definition, quota_resources):
     steps = [step["name"] for step in definition["provisioning"]["steps"]]
     if len(steps) != len(set(steps)):
         yield "provisioning.steps", "step names repeat"
+    if definition["provisioning"]["name_from"] not in names:
+        yield "provisioning.name_from", "no field or value of that name"
     for index, step in enumerate(definition["provisioning"]["steps"]):
-        if "only_if" in step and step["only_if"] not in names:
-            yield (
-                f"provisioning.steps[{index}].only_if",
-                f"'{step['only_if']}' is no field or value",
-            )
+        for key in ("only_if", "size_from"):
+            if key in step and step[key] not in names:
+                yield (f"provisioning.steps[{index}].{key}", f"'{step[key]}' is no field or value")
 
 
 def load_file(path, quota_resources):

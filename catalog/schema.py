@@ -111,6 +111,9 @@ class Step(Strict):
     action = fields.String(required=True, validate=validate.OneOf(STEP_ACTIONS))
     playbook = fields.String(validate=validate.Regexp(r"^[a-z0-9_/]+\.yml$"))
     only_if = fields.String(validate=NAME)  # run only when this spec value is truthy
+    # cloud.create_volume: the spec value that gives the size, and what to add to the name.
+    size_from = fields.String(validate=NAME)
+    name_suffix = fields.String(validate=validate.Regexp(r"^[a-z0-9-]{1,20}$"))
 
     @validates_schema
     def _playbook(self, data, **_kwargs):
@@ -121,7 +124,17 @@ class Step(Strict):
 
 
 class Provisioning(Strict):
+    # The spec value that names the resource (host name, volume or database name).
+    name_from = fields.String(required=True, validate=NAME)
     steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(1, 20))
+
+
+class Lease(Strict):
+    """Resources of the item are lent for a while: warned before, retired after."""
+
+    days = fields.Integer(required=True, validate=validate.Range(1, 3650))
+    warn_days = fields.Integer(load_default=7, validate=validate.Range(1, 90))
+    grace_days = fields.Integer(load_default=7, validate=validate.Range(0, 90))
 
 
 class ItemSchema(Strict):
@@ -136,6 +149,7 @@ class ItemSchema(Strict):
     approval = fields.Nested(Approval, required=True)
     sla_tiers = fields.List(fields.Nested(SlaTier), required=True, validate=validate.Length(1, 5))
     provisioning = fields.Nested(Provisioning, required=True)
+    lease = fields.Nested(Lease)
 
     @post_load
     def _field_key(self, data, **_kwargs):

@@ -1,4 +1,4 @@
-"""`flask --app portal <group> <command>`: catalog, demo, users, audit."""
+"""`flask --app portal <group> <command>`: catalog, demo, users, audit; reconcile."""
 
 import click
 from flask import current_app
@@ -14,6 +14,7 @@ from portal.core.audit import verify_chain
 from portal.core.errors import DomainError
 from portal.demo.seed import DEMO_PASSWORD, seed_demo
 from portal.extensions import db
+from portal.inventory.tasks import reconcile_now
 
 catalog_cli = AppGroup("catalog", help="The service catalog.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -24,6 +25,7 @@ audit_cli = AppGroup("audit", help="The audit log.")
 def init_app(app):
     for group in (catalog_cli, demo_cli, users_cli, audit_cli):
         app.cli.add_command(group)
+    app.cli.add_command(reconcile_command)
 
 
 @catalog_cli.command("sync")
@@ -129,3 +131,16 @@ def audit_verify():
     if broken_at is not None:
         raise click.ClickException(f"chain broken at event {broken_at} after {checked} good")
     click.echo(f"audit chain intact: {checked} events")
+
+
+@click.command("reconcile")
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+def reconcile_command(dry_run):
+    """Compare the cloud with the inventory: orphans, missing and changed resources."""
+    report = reconcile_now(db.session, dry_run=dry_run)
+    if report is None:
+        raise click.ClickException("a reconciliation is running elsewhere; try again later")
+    lines = list(report.lines())
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(lines)} finding(s){' (dry run: nothing changed)' if dry_run else ''}")

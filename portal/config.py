@@ -50,8 +50,15 @@ def load_config(instance_path):
     return {
         "SECRET_KEY": _env("SECRET_KEY") or _instance_secret(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "BROKER_URL": _env("BROKER_URL", "memory://"),
+        # No ping before every checkout: it was a database round trip per request.
+        # A connection found dead (the server restarted) fails its one request and
+        # makes the pool drop all its connections; recycling them hourly retires
+        # those that firewalls or proxies would close while idle (Celery workers).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 3600},
+        # The embedded default passes tasks through files in the instance folder, so the
+        # portal and its worker need no server; production sets an amqp:// URL.
+        "BROKER_URL": _env("BROKER_URL", "filesystem://"),
+        "BROKER_TRANSPORT_OPTIONS": _broker_folders(instance),
         "CATALOG_DIR": _env("CATALOG_DIR", str(Path(__file__).parent.parent / "catalog" / "items")),
         # Sessions: a short idle timeout, cookies that scripts cannot read.
         "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 30)),
@@ -79,4 +86,42 @@ def load_config(instance_path):
         # Reverse proxies in front of the portal whose X-Forwarded-For is trusted: the
         # client's address drives login throttling and goes into the audit log.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
+        **_provisioning(instance),
+    }
+
+
+def _broker_folders(instance):
+    folder = instance / "broker"
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+    }
+
+
+def _provisioning(instance):
+    """Where resources are made: the cloud driver, Ansible, the managed database servers.
+    The embedded default simulates the cloud and the playbooks (see drivers/simulated.py)."""
+    driver = _env("CLOUD_DRIVER", "simulated")
+    return {
+        "CLOUD_DRIVER": driver,
+        "OS_CLOUD": _env("OS_CLOUD", "jiyun"),  # the clouds.yaml entry to use
+        "OS_NETWORK": _env("OS_NETWORK", ""),  # network new servers join; none if empty
+        "SIMULATED_CLOUD_PATH": _env("SIMULATED_CLOUD_PATH", str(instance / "simulated-cloud.db")),
+        "SIMULATED_BOOT_SECONDS": float(_env("SIMULATED_BOOT_SECONDS", "2")),
+        "AUTOMATION": _env("AUTOMATION", "simulated" if driver == "simulated" else "ansible"),
+        "ANSIBLE_DIR": _env("ANSIBLE_DIR", str(instance / "ansible")),
+        "MANAGED_HOSTS_DIR": _env("MANAGED_HOSTS_DIR", str(instance / "managed-hosts")),
+        # Admin URLs of the shared database servers that database items are made on,
+        # e.g. postgresql://postgres@127.0.0.1:5432 and mysql://root@127.0.0.1:3306.
+        "MANAGED_POSTGRES_URL": _env("MANAGED_POSTGRES_URL", ""),
+        "MANAGED_MYSQL_URL": _env("MANAGED_MYSQL_URL", ""),
+        # A step waits this long for the cloud; a run is retried this many times.
+        "PROVISION_WAIT_SECONDS": _env_int("PROVISION_WAIT_SECONDS", 300),
+        "PROVISION_MAX_ATTEMPTS": _env_int("PROVISION_MAX_ATTEMPTS", 5),
+        # Reconciliation: how often, and how long an orphan is reported before deletion.
+        "RECONCILE_MINUTES": _env_int("RECONCILE_MINUTES", 10),
+        "ORPHAN_GRACE_MINUTES": _env_int("ORPHAN_GRACE_MINUTES", 60),
     }

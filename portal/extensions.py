@@ -26,6 +26,18 @@ def init_celery(app):
         task_time_limit=600,
         task_soft_time_limit=540,
         timezone="UTC",
+        imports=("portal.provisioning.tasks", "portal.inventory.tasks"),
+        broker_transport_options=app.config["BROKER_TRANSPORT_OPTIONS"],
+        beat_schedule={
+            "reconcile": {
+                "task": "portal.inventory.reconcile",
+                "schedule": app.config["RECONCILE_MINUTES"] * 60.0,
+            },
+            "resume-stalled": {
+                "task": "portal.provisioning.resume_stalled",
+                "schedule": 120.0,
+            },
+        },
     )
 
     class AppContextTask(celery.Task):

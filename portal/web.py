@@ -8,7 +8,9 @@ from flask_babel import get_locale, gettext
 
 from portal.accounts.roles import Role
 from portal.catalog.models import localized
+from portal.inventory.states import LIFECYCLE_KINDS, ResourceState
 from portal.orders.states import EVENT_LABELS, OrderState, StepState
+from portal.provisioning.states import OPERATION_KINDS
 from portal.tenancy.vocabulary import (
     AGENCY_KINDS,
     BUSINESS_DOMAINS,
@@ -68,4 +70,7 @@ def register_template_helpers(app):
             "QUOTA_RESOURCES": QUOTA_RESOURCES,
             "quota_label": quota_label,
             "quota_list": quota_list,
+            "ResourceState": ResourceState,
+            "LIFECYCLE_KINDS": LIFECYCLE_KINDS,
+            "ACTION_LABELS": OPERATION_KINDS,
         }

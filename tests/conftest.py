@@ -28,6 +28,8 @@ TEST_CONFIG = {
     "ARGON2_MEMORY_COST": 8192,
     # Messages are asserted in English; tests of the Chinese pages switch language.
     "BABEL_DEFAULT_LOCALE": "en",
+    # Unit tests run the engine themselves; what the portal enqueues stays in memory.
+    "BROKER_URL": "memory://",
 }
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -59,11 +61,23 @@ def build_template(backend):
     return url, world
 
 
+def provisioning_config(directory):
+    """The simulated cloud and playbooks, private to one test, answering at once."""
+    return {
+        "SIMULATED_CLOUD_PATH": str(directory / "simulated-cloud.db"),
+        "SIMULATED_BOOT_SECONDS": 0,
+        "ANSIBLE_DIR": str(directory / "ansible"),
+        "MANAGED_HOSTS_DIR": str(directory / "managed-hosts"),
+        "MANAGED_POSTGRES_URL": "postgresql://postgres@127.0.0.1:5432",
+        "MANAGED_MYSQL_URL": "mysql://root@127.0.0.1:3306",
+    }
+
+
 @contextmanager
-def fresh_app(backend, template_url):
+def fresh_app(backend, template_url, **overrides):
     """An app on a fresh clone of the template, dropped afterwards."""
     url = backend.clone(template_url)
-    application = make_app(url)
+    application = make_app(url, **overrides)
     try:
         yield application
     finally:
@@ -85,8 +99,8 @@ def world(template):
 
 
 @pytest.fixture
-def app(backend, template):
-    with fresh_app(backend, template[0]) as application:
+def app(backend, template, tmp_path):
+    with fresh_app(backend, template[0], **provisioning_config(tmp_path)) as application:
         yield application
 
 
@@ -104,9 +118,9 @@ def postgres(tmp_path_factory):
 
 
 @pytest.fixture
-def pg_app(postgres):
+def pg_app(postgres, tmp_path):
     server, url, _world = postgres
-    with fresh_app(server, url) as application:
+    with fresh_app(server, url, **provisioning_config(tmp_path)) as application:
         yield application
 
 

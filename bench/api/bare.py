@@ -2,8 +2,8 @@
 
 Same database, same data, same answers (the fields of the portal's JSON), same
 gunicorn settings; what it leaves out is what the benchmark weighs: the ORM,
-flask-smorest/marshmallow, Flask-Login, CSRF, Babel, the audit hash chain and its
-global lock, the commit hook. Each call runs hand-written SQL on a plain SQLAlchemy
+flask-smorest/marshmallow, Flask-Login, CSRF, Babel, the audit hash chains (one per
+agency) and their locks, the commit hook. Each call runs hand-written SQL on a plain SQLAlchemy
 engine in one transaction:
 
   auth     the bearer token's SHA-256 looked up with the user, agency path and roles
@@ -15,7 +15,7 @@ engine in one transaction:
            (limits of the agency and its ancestors, a row lock on the limiting
            agencies in id order, subtree usage), then INSERTs of the order, its quota
            cost rows, its timeline events and its audit events; the audit rows are
-           hashed but not chained, so no advisory lock serializes writers
+           hashed but not chained, so no advisory lock serializes an agency's writers
 
 Callers are agency staff (the bench uses members); others get 403 here.
 Run by bench/api/run: gunicorn -c bench/api/gunicorn.conf.py bench.api.bare:app

@@ -171,7 +171,7 @@ def present(args, gunicorn, revision, runs, started, loads):
     """Print the table and verdicts, write the JSON; returns the exit status."""
     summary = report.summarize(runs)
     ratio = report.ratios(summary)
-    found = report.verdicts(summary, ratio)
+    found = report.verdicts(summary, ratio, args.connections)
     cores = os.cpu_count()
     others = [run["others_cores"] for run in runs]
     print(

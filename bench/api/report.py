@@ -52,8 +52,11 @@ def ratios(summary):
     }
 
 
-def verdicts(summary, ratio):
-    """(passed, text) for every target of the issue, portal rows only."""
+def verdicts(summary, ratio, connections):
+    """(passed, text) for every target of the issue, portal rows only. The p99 line
+    also shows the bare app's p99 and the throughput that Little's law asks of
+    `connections` closed-loop clients for a mean latency under the target."""
+    by_key = {(row["scenario"], row["target"]): row for row in summary}
     found = []
     for row in (r for r in summary if r["target"] == "portal"):
         scenario = row["scenario"]
@@ -65,8 +68,15 @@ def verdicts(summary, ratio):
             found.append(
                 (value >= MIN_RATIO, f"{scenario}: portal/bare req/s {value:.2f} >= {MIN_RATIO}")
             )
+        bare = by_key.get((scenario, "bare"))
+        beside = f"; bare {bare['p99_ms']:.1f} ms" if bare and bare["requests"] else ""
         found.append(
-            (row["p99_ms"] < MAX_P99_MS, f"{scenario}: portal p99 {row['p99_ms']:.1f} ms < 100")
+            (
+                row["p99_ms"] < MAX_P99_MS,
+                f"{scenario}: portal p99 {row['p99_ms']:.1f} ms < 100 ({row['rps']:.0f} req/s"
+                f"{beside}; with {connections} clients a mean under 100 ms needs "
+                f"> {connections / (MAX_P99_MS / 1000):.0f} req/s, see bench/README.md)",
+            )
         )
         if scenario == "submit":
             found.append(

@@ -1,7 +1,7 @@
 """Seed the devcloud through its own APIs: find each thing, create it if absent.
 
     seed.py identity    service role, project and users; the service catalog
-    seed.py all         that, then flavours, image, shared network, the
+    seed.py all         that, then flavours, images, shared network, the
                         portal's account, and var/clouds.yaml
 
 devcloud/up runs it with the devcloud venv's python (`all` on every run: on
@@ -34,7 +34,8 @@ FLAVORS = [
     ("jy.medium", 2, 4096, 40),
     ("jy.large", 4, 8192, 80),
 ]
-IMAGE = "cirros-tiny"
+# The portal catalog's VM images, all the same tiny content as cirros-tiny.
+IMAGES = ["cirros-tiny", "kylin-v10", "uos-20", "ubuntu-22.04"]
 NETWORK, SUBNET = "jiyun-shared", "jiyun-shared-subnet"
 # Benchmarking range (RFC 2544): no packet ever leaves the fake hypervisor.
 SUBNET_CIDR = "198.18.0.0/20"
@@ -152,15 +153,20 @@ def seed_flavors(conn):
             sys.exit(f"flavor {name} exists with other sizes: delete it first")
 
 
-def seed_image(conn):
-    if conn.image.find_image(IMAGE) is not None:
-        return
+def seed_images(conn):
+    have = {image.name for image in conn.image.images()}
+    for name in IMAGES:
+        if name not in have:
+            seed_image(conn, name)
+
+
+def seed_image(conn, name):
     # 1 MiB of zeros is a valid raw disk, and the fake driver never reads it.
-    path = pathlib.Path(ENV["DATA"]) / f"{IMAGE}.raw"
+    path = pathlib.Path(ENV["DATA"]) / f"{name}.raw"
     path.write_bytes(bytes(1 << 20))
-    say(f"image {IMAGE}")
+    say(f"image {name}")
     conn.image.create_image(
-        IMAGE,
+        name,
         filename=str(path),
         disk_format="raw",
         container_format="bare",
@@ -232,7 +238,7 @@ def main(step):
     seed_identity(identity)
     if step == "all":
         seed_flavors(conn)
-        seed_image(conn)
+        seed_images(conn)
         seed_network(conn)
         seed_portal_account(identity)
         write_clouds_yaml()

@@ -1,9 +1,17 @@
 """Orders: list, create (and submit), read, and act on them."""
 
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from portal.api.base import actor, authenticate_request
-from portal.api.schemas import ActionIn, OrderDetailOut, OrderIn, OrderListArgs, OrderPage
+from portal.api.schemas import (
+    ActionIn,
+    OrderDetailOut,
+    OrderIn,
+    OrderListArgs,
+    OrderPage,
+    order_row_out,
+)
 from portal.extensions import db
 from portal.orders import service
 
@@ -17,7 +25,7 @@ blp.before_request(authenticate_request)
 @blp.arguments(OrderListArgs, location="query")
 @blp.response(200, OrderPage)
 def orders(args):
-    found, total = service.list_orders(
+    rows, total = service.list_order_rows(
         db.session,
         actor(),
         state=args.get("state"),
@@ -25,7 +33,11 @@ def orders(args):
         page=args["page"],
         per_page=args["per_page"],
     )
-    return {"total": total, "page": args["page"], "orders": found}
+    # OrderPage describes the answer; a page is built from plain rows, since dumping
+    # it through marshmallow cost more than everything else in this call. The unit
+    # tests hold the two to the same JSON.
+    page = {"total": total, "page": args["page"], "orders": [order_row_out(r) for r in rows]}
+    return jsonify(page)
 
 
 @blp.post("")

@@ -1,10 +1,10 @@
 """Mount the API blueprints and describe them in the OpenAPI document."""
 
-from portal.api import agencies, approvals, audit, catalog, me, orders
+from portal.api import agencies, approvals, audit, catalog, me, orders, resources
 from portal.api.base import PortalApi
 from portal.extensions import csrf
 
-MODULES = (me, catalog, agencies, orders, approvals, audit)
+MODULES = (me, catalog, agencies, orders, approvals, resources, audit)
 
 
 def register_api(app):

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from portal.core.inputs import MAX_ID, MAX_PAGE
+from portal.orders.models import Order
 
 
 class LocalizedText(Schema):
@@ -100,6 +101,17 @@ class OrderOut(Schema):
     created_at = fields.AwareDateTime()
     submitted_at = fields.AwareDateTime(allow_none=True)
     decided_at = fields.AwareDateTime(allow_none=True)
+
+
+def order_row_out(row):
+    """What OrderOut dumps, from a row of list_order_rows (the same names, plain
+    values): a list page's 50 orders, without marshmallow's cost per field."""
+    out = row._asdict()
+    out["number"] = Order.number.fget(row)  # the model's own numbering, from the row's id
+    for name in ("created_at", "submitted_at", "decided_at"):
+        if out[name] is not None:
+            out[name] = out[name].isoformat()  # what AwareDateTime dumps
+    return out
 
 
 class OrderDetailOut(OrderOut):

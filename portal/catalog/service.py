@@ -85,6 +85,18 @@ def list_items(session):
     ).all()
 
 
+def offered_versions(session):
+    """(key, current version id) of each item on offer, by key. Versions are never
+    overwritten, so this names what list_items would return, without reading it."""
+    return tuple(
+        session.execute(
+            select(CatalogItem.key, CatalogItem.current_version_id)
+            .where(CatalogItem.retired_at.is_(None))
+            .order_by(CatalogItem.key)
+        )
+    )
+
+
 def get_item(session, key):
     item = session.scalar(
         select(CatalogItem)

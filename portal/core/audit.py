@@ -1,9 +1,19 @@
-"""The audit log: append-only and hash-chained.
+"""The audit log: append-only and hash-chained, one chain per agency.
 
 Service functions call record(); the events wait in the session and are chained
 and written just before the transaction commits, so a rolled-back change leaves no
-audit trace and the chain follows commit order. Database triggers (see the
+audit trace and each chain follows commit order. Database triggers (see the
 migration) refuse UPDATE and DELETE on the table.
+
+Why a chain per agency rather than one for the whole log: a writer holds its chain's
+lock from reading the head until it commits, so with one chain every committing
+transaction of the portal waited for every other (under load a third of the
+database connections were seen waiting on that lock). Agencies write independently,
+so each agency's events form a chain of their own, and the events of no agency
+(catalog, platform users, failed logins) form the platform chain. Tampering is
+still caught: an event's hash covers its agency, so it cannot be moved to another
+chain, and each event names its predecessor in its chain, so an event altered,
+removed or slipped in breaks the chain there. verify_chain walks all chains at once.
 """
 
 import hashlib
@@ -11,20 +21,26 @@ import json
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import ForeignKey, Index, String, Text, event, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, bindparam, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.db import Base, JSONType, UTCDateTime, utcnow
 
 PENDING_KEY = "jiyun_audit_pending"
 GENESIS = "0" * 64
-# Any constant key: all writers of the chain serialize on it (PostgreSQL).
-CHAIN_LOCK_KEY = 0x6A6979756E
+# Advisory lock keys (PostgreSQL): (this class, agency id) per chain; 0 is the
+# platform chain, as agency ids start at 1. Writers of one chain serialize on it.
+CHAIN_LOCK_CLASS = 0x6A697975
+PLATFORM_CHAIN = 0
 
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        # A chain's head is its newest event: one index probe, however long the chain.
+        Index("ix_audit_events_chain", "agency_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -80,30 +96,56 @@ def record(
     agency_id=None,
     note=None,
 ):
-    """Queue an audit event; it is chained and written when the session commits."""
+    """Queue an audit event; it is chained and written when the session commits.
+
+    `object_id` may be the object itself when it is not flushed yet: its id is read
+    when the event is written, so a new object can be inserted once, in its final
+    state, with the flush that precedes the commit."""
     address = request.remote_addr if has_request_context() else "cli"
+    subject = object_id if isinstance(object_id, Base) else None
     session.info.setdefault(PENDING_KEY, []).append(
-        AuditEvent(
-            occurred_at=utcnow(),
-            actor_id=actor.id if actor is not None else None,
-            actor_name=actor.username if actor is not None else "system",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            agency_id=agency_id,
-            before=_jsonable(before),
-            after=_jsonable(after),
-            source_address=address,
-            note=note,
+        (
+            AuditEvent(
+                occurred_at=utcnow(),
+                actor_id=actor.id if actor is not None else None,
+                actor_name=actor.username if actor is not None else "system",
+                action=action,
+                object_type=object_type,
+                object_id=None if subject is not None else str(object_id),
+                agency_id=agency_id,
+                before=_jsonable(before),
+                after=_jsonable(after),
+                source_address=address,
+                note=note,
+            ),
+            subject,
         )
     )
 
 
-def _chain_head(session):
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    return session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+# The last hash of a chain; built once, as composing them cost more than running them.
+_LAST = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_PLATFORM_HEAD = _LAST.where(AuditEvent.agency_id.is_(None))
+_AGENCY_HEAD = _LAST.where(AuditEvent.agency_id == bindparam("agency_id"))
+
+
+def _chain_heads(session, chains):
+    """The last hash of each chain (an agency id, or None for the platform's), each
+    chain locked until commit; in sorted order, so two writers cannot deadlock."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    heads = {}
+    for agency_id in sorted(chains, key=lambda chain: chain or PLATFORM_CHAIN):
+        if postgresql:
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:chain_class, :chain)"),
+                {"chain_class": CHAIN_LOCK_CLASS, "chain": agency_id or PLATFORM_CHAIN},
+            )
+        if agency_id is None:
+            head = session.scalar(_PLATFORM_HEAD)
+        else:
+            head = session.scalar(_AGENCY_HEAD, {"agency_id": agency_id})
+        heads[agency_id] = head or GENESIS
+    return heads
 
 
 @event.listens_for(Session, "before_commit")
@@ -112,10 +154,12 @@ def _write_pending(session):
     if not pending:
         return
     session.flush()
-    prev = _chain_head(session) or GENESIS
-    for audit_event in pending:
-        audit_event.prev_hash = prev
-        audit_event.hash = prev = audit_event.compute_hash()
+    heads = _chain_heads(session, {audit_event.agency_id for audit_event, _ in pending})
+    for audit_event, subject in pending:
+        if subject is not None:
+            audit_event.object_id = str(subject.id)
+        audit_event.prev_hash = heads[audit_event.agency_id]
+        audit_event.hash = heads[audit_event.agency_id] = audit_event.compute_hash()
         session.add(audit_event)
     session.flush()
 
@@ -126,8 +170,9 @@ def _drop_pending(session):
 
 
 def verify_chain(session, batch=5000):
-    """Walk the chain in order; return (events checked, id of the first bad event or None)."""
-    prev, checked, last_id = GENESIS, 0, 0
+    """Walk every chain in id order (each chain's order); return (events checked, id of
+    the first bad event or None)."""
+    heads, checked, last_id = {}, 0, 0
     while True:
         rows = session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
@@ -135,7 +180,9 @@ def verify_chain(session, batch=5000):
         if not rows:
             return checked, None
         for audit_event in rows:
+            prev = heads.get(audit_event.agency_id, GENESIS)
             if audit_event.prev_hash != prev or audit_event.compute_hash() != audit_event.hash:
                 return checked, audit_event.id
-            prev, checked, last_id = audit_event.hash, checked + 1, audit_event.id
+            heads[audit_event.agency_id] = audit_event.hash
+            checked, last_id = checked + 1, audit_event.id
             session.expunge(audit_event)

@@ -1,7 +1,8 @@
 """Quota accounting: what a subtree holds, what is left, and the locked check.
 
 A limit on an agency bounds its whole subtree. Submitting counts pending and granted
-orders; the final approval counts only granted ones plus this order. Both lock the
+orders; the final approval counts only granted ones plus this order. Both count the
+live resources in the inventory, which hold what their fulfilled orders cost. Both lock the
 rows of the limiting agencies (in id order, so two checks cannot deadlock) before
 reading usage, so two orders that each fit but together do not cannot both pass.
 The lock is FOR NO KEY UPDATE: inserting an order takes a KEY SHARE lock on its
@@ -10,9 +11,12 @@ agency (the foreign key), which a plain FOR UPDATE would deadlock against.
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from portal.core.errors import QuotaExceeded
+from portal.inventory.models import Resource, ResourceQuotaCost
+from portal.inventory.states import LIVE_STATES
 from portal.orders.models import Order, OrderQuotaCost
 from portal.orders.states import COMMITTED_STATES, PENDING_STATES
 from portal.tenancy.models import Agency, Quota
@@ -22,14 +26,25 @@ HELD_STATES = PENDING_STATES | COMMITTED_STATES
 
 
 def subtree_usage(session, agency, states=HELD_STATES):
-    rows = session.execute(
+    """What the subtree holds: orders in `states`, and the live resources."""
+    orders = session.execute(
         select(OrderQuotaCost.resource, func.sum(OrderQuotaCost.amount))
         .join(Order, Order.id == OrderQuotaCost.order_id)
         .join(Agency, Agency.id == Order.agency_id)
         .where(Agency.path.startswith(agency.path), Order.state.in_(list(states)))
         .group_by(OrderQuotaCost.resource)
     ).all()
-    return {resource: int(total or 0) for resource, total in rows}
+    resources = session.execute(
+        select(ResourceQuotaCost.resource, func.sum(ResourceQuotaCost.amount))
+        .join(Resource, Resource.id == ResourceQuotaCost.resource_id)
+        .join(Agency, Agency.id == Resource.agency_id)
+        .where(Agency.path.startswith(agency.path), Resource.state.in_(sorted(LIVE_STATES)))
+        .group_by(ResourceQuotaCost.resource)
+    ).all()
+    usage = {}
+    for resource, total in (*orders, *resources):
+        usage[resource] = usage.get(resource, 0) + int(total or 0)
+    return usage
 
 
 def _limits_over(session, agency, resources):
@@ -60,35 +75,86 @@ def headroom(session, agency):
     return result
 
 
+# Built once, at import: composing these per call cost the submission more CPU than
+# the database spent running them. Lists are bound per call (expanding parameters).
+_LIMITS = select(Quota.agency_id, Quota.resource, Quota.limit).where(
+    Quota.agency_id.in_(bindparam("ancestor_ids", expanding=True)),
+    Quota.resource.in_(bindparam("resources", expanding=True)),
+)
+# Only the lock is wanted: the ids, not the rows (the usage query reads the paths).
+_LOCK = (
+    select(Agency.id)
+    .where(Agency.id.in_(bindparam("agency_ids", expanding=True)))
+    .order_by(Agency.id)
+    .with_for_update(key_share=True)
+)
+# What each limiting agency's subtree holds, for all of them in one query: a subtree
+# is the agencies whose path starts with the limiting agency's.
+_limiting = aliased(Agency, name="limiting")
+_USAGE_UNDER = (
+    select(_limiting.id, OrderQuotaCost.resource, func.sum(OrderQuotaCost.amount))
+    .select_from(_limiting)
+    .join(Agency, Agency.path.startswith(_limiting.path))
+    .join(Order, Order.agency_id == Agency.id)
+    .join(OrderQuotaCost, OrderQuotaCost.order_id == Order.id)
+    .where(
+        _limiting.id.in_(bindparam("agency_ids", expanding=True)),
+        Order.state.in_(bindparam("states", expanding=True)),
+        OrderQuotaCost.resource.in_(bindparam("resources", expanding=True)),
+    )
+    .group_by(_limiting.id, OrderQuotaCost.resource)
+)
+# And what its live resources hold (a fulfilled order's cost has moved to its resource).
+_RESOURCES_UNDER = (
+    select(_limiting.id, ResourceQuotaCost.resource, func.sum(ResourceQuotaCost.amount))
+    .select_from(_limiting)
+    .join(Agency, Agency.path.startswith(_limiting.path))
+    .join(Resource, Resource.agency_id == Agency.id)
+    .join(ResourceQuotaCost, ResourceQuotaCost.resource_id == Resource.id)
+    .where(
+        _limiting.id.in_(bindparam("agency_ids", expanding=True)),
+        Resource.state.in_(sorted(LIVE_STATES)),
+        ResourceQuotaCost.resource.in_(bindparam("resources", expanding=True)),
+    )
+    .group_by(_limiting.id, ResourceQuotaCost.resource)
+)
+
+
 def check_and_lock(session, agency, cost, states):
     """Raise QuotaExceeded unless `cost` fits under every limit above `agency`,
     counting orders in `states`; holds the limiting agencies' row locks until commit."""
-    wanted = {resource for resource, amount in cost.items() if amount > 0}
-    limits = _limits_over(session, agency, wanted)
+    wanted = sorted(resource for resource, amount in cost.items() if amount > 0)
+    if not wanted:
+        return
+    limits = session.execute(
+        _LIMITS, {"ancestor_ids": agency.ancestor_ids, "resources": wanted}
+    ).all()
     if not limits:
         return
-    limiting_ids = sorted({quota.agency_id for quota in limits})
-    locked = session.scalars(
-        select(Agency)
-        .where(Agency.id.in_(limiting_ids))
-        .order_by(Agency.id)
-        .with_for_update(key_share=True)
-    ).all()
-    by_id = {a.id: a for a in locked}
+    limiting_ids = sorted({agency_id for agency_id, _, _ in limits})
+    session.execute(_LOCK, {"agency_ids": limiting_ids})
+    used = {}
+    held = (
+        *session.execute(
+            _USAGE_UNDER,
+            {"agency_ids": limiting_ids, "states": sorted(states), "resources": wanted},
+        ),
+        *session.execute(_RESOURCES_UNDER, {"agency_ids": limiting_ids, "resources": wanted}),
+    )
+    for agency_id, resource, total in held:
+        used[agency_id, resource] = used.get((agency_id, resource), 0) + int(total or 0)
     shortfalls = {}
-    for agency_id in limiting_ids:
-        used = subtree_usage(session, by_id[agency_id], states)
-        for quota in (q for q in limits if q.agency_id == agency_id):
-            left = quota.limit - used.get(quota.resource, 0)
-            if cost[quota.resource] > left:
-                shortfalls[quota.resource] = _l(
-                    "%(resource)s: this request needs %(need)s, but only %(left)s of "
-                    "%(limit)s is left for %(agency)s.",
-                    resource=QUOTA_RESOURCES[quota.resource][0],
-                    need=cost[quota.resource],
-                    left=max(left, 0),
-                    limit=quota.limit,
-                    agency=by_id[agency_id].name(get_locale()),
-                )
+    for agency_id, resource, limit in sorted(limits):
+        left = limit - used.get((agency_id, resource), 0)
+        if cost[resource] > left:
+            shortfalls[resource] = _l(
+                "%(resource)s: this request needs %(need)s, but only %(left)s of "
+                "%(limit)s is left for %(agency)s.",
+                resource=QUOTA_RESOURCES[resource][0],
+                need=cost[resource],
+                left=max(left, 0),
+                limit=limit,
+                agency=session.get(Agency, agency_id).name(get_locale()),
+            )
     if shortfalls:
         raise QuotaExceeded(_l("This request exceeds the quota."), shortfalls)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from catalog.form import quota_cost, resolve_spec, validate_parameters
 from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
+from portal.catalog.models import CatalogItem
 from portal.catalog.service import get_item
 from portal.core import audit
 from portal.core.db import utcnow
@@ -19,46 +20,13 @@ from portal.orders.permissions import can_cancel, can_order_for, can_view_order,
 from portal.orders.states import (
     CANCELLABLE_STATES,
     COMMITTED_STATES,
-    TRANSITIONS,
     OrderState,
     StepState,
 )
+from portal.orders.transitions import move_order
+from portal.provisioning.service import provision
 from portal.tenancy.models import Agency
 from portal.tenancy.permissions import agency_scope
-
-
-def _move(session, order, actor, to_state, kind, comment=None):
-    """Change state along the state machine, with a timeline entry and an audit event."""
-    from_state = OrderState(order.state)
-    if to_state not in TRANSITIONS[from_state]:
-        raise Conflict(
-            _l(
-                "A request that is '%(state)s' cannot become '%(to)s'.",
-                state=from_state.label,
-                to=to_state.label,
-            )
-        )
-    order.state = to_state
-    order.events.append(
-        OrderEvent(
-            actor_id=actor.id if actor else None,
-            kind=kind,
-            from_state=from_state,
-            to_state=to_state,
-            comment=comment,
-        )
-    )
-    audit.record(
-        session,
-        actor,
-        f"order.{kind}",
-        "order",
-        order.id,
-        agency_id=order.agency_id,
-        before={"state": from_state},
-        after={"state": to_state},
-        note=comment,
-    )
 
 
 def _as_int(value):
@@ -138,32 +106,42 @@ def create_order(
             {"catalog_version": _l("Stale: the item has a newer version.")},
         )
     values, spec, cost, tier = validate_order_form(version, raw_params, sla_tier)
+    # Decided in full before the session holds it, so the order and its rows are
+    # inserted once, in their final state, by one flush (autoflush cannot write a
+    # draft while the quota check queries). The related objects are given as well as
+    # their ids: the checks read them before the flush; the audit events, the ids.
     order = Order(
         agency_id=agency.id,
+        agency=agency,
         item_id=item.id,
+        item=item,
         catalog_version_id=version.id,
+        catalog_version=version,
         created_by_id=actor.id,
+        created_by=actor,
         state=OrderState.DRAFT,
         parameters=values,
         spec=spec,
         sla_tier=tier,
         client_token=client_token or None,
         costs=[OrderQuotaCost(resource=r, amount=a) for r, a in cost.items()],
+        steps=[],  # known empty: the answer reads it, and need not query for it
     )
     order.events.append(OrderEvent(actor_id=actor.id, kind="created", to_state=OrderState.DRAFT))
-    session.add(order)
-    session.flush()
     audit.record(
         session,
         actor,
         "order.created",
         "order",
-        order.id,
+        order,
         agency_id=agency.id,
         after={"item": item.key, "version": version.number, "parameters": values, "sla_tier": tier},
     )
     if submit:
         _submit(session, actor, order)
+    session.add(order)
+    session.flush()
+    _provision_if_approved(session, order)
     return order
 
 
@@ -173,7 +151,15 @@ def submit_order(session, actor, order_id, expected_version=None):
     if order.created_by_id != actor.id:
         raise Forbidden(_l("Only the person who drafted a request can submit it."))
     _submit(session, actor, order)
+    session.flush()
+    _provision_if_approved(session, order)
     return order
+
+
+def _provision_if_approved(session, order):
+    """An order just approved is provisioned: planned now, run after the commit."""
+    if order.state == OrderState.APPROVED:
+        provision(session, order)
 
 
 def _auto_approvable(definition, cost):
@@ -184,6 +170,7 @@ def _auto_approvable(definition, cost):
 
 
 def _submit(session, actor, order):
+    """Check and decide a draft; the caller flushes (a new order is not in the session yet)."""
     if order.state != OrderState.DRAFT:
         raise Conflict(_l("Only a draft can be submitted."))
     if order.item.is_retired:
@@ -192,12 +179,12 @@ def _submit(session, actor, order):
         )
     quota.check_and_lock(session, order.agency, order.quota_cost, quota.HELD_STATES)
     order.submitted_at = utcnow()
-    _move(session, order, actor, OrderState.SUBMITTED, "submitted")
+    move_order(session, order, actor, OrderState.SUBMITTED, "submitted")
     definition = order.catalog_version.definition
     chain = definition["approval"]["chain"]
     if not chain or _auto_approvable(definition, order.quota_cost):
         order.decided_at = utcnow()
-        _move(
+        move_order(
             session,
             order,
             None,  # the portal decided, by the item's policy, not the requester
@@ -207,8 +194,7 @@ def _submit(session, actor, order):
     else:
         order.steps = [ApprovalStep(seq=index, role=role) for index, role in enumerate(chain, 1)]
         order.current_step = 1
-        _move(session, order, actor, OrderState.AWAITING_APPROVAL, "awaiting_approval")
-    session.flush()
+        move_order(session, order, actor, OrderState.AWAITING_APPROVAL, "awaiting_approval")
 
 
 def decision_refusal(actor, order):
@@ -251,7 +237,7 @@ def approve_order(session, actor, order_id, comment=None, expected_version=None)
         quota.check_and_lock(session, order.agency, order.quota_cost, COMMITTED_STATES)
         order.current_step = None
         order.decided_at = utcnow()
-        _move(session, order, actor, OrderState.APPROVED, "approved", step.comment)
+        move_order(session, order, actor, OrderState.APPROVED, "approved", step.comment)
     else:
         order.current_step = step.seq + 1
         order.events.append(
@@ -268,6 +254,7 @@ def approve_order(session, actor, order_id, comment=None, expected_version=None)
             note=step.comment,
         )
     session.flush()
+    _provision_if_approved(session, order)
     return order
 
 
@@ -288,7 +275,7 @@ def reject_order(session, actor, order_id, comment, expected_version=None):
             later.state = StepState.SKIPPED
     order.current_step = None
     order.decided_at = utcnow()
-    _move(session, order, actor, OrderState.REJECTED, "rejected", comment)
+    move_order(session, order, actor, OrderState.REJECTED, "rejected", comment)
     session.flush()
     return order
 
@@ -304,7 +291,9 @@ def cancel_order(session, actor, order_id, comment=None, expected_version=None):
         if step.state == StepState.PENDING:
             step.state = StepState.SKIPPED
     order.current_step = None
-    _move(session, order, actor, OrderState.CANCELLED, "cancelled", (comment or "").strip() or None)
+    move_order(
+        session, order, actor, OrderState.CANCELLED, "cancelled", (comment or "").strip() or None
+    )
     session.flush()
     return order
 
@@ -322,22 +311,65 @@ LIST_LOADS = (joinedload(Order.created_by).lazyload(User.agency),)
 WITH_ITEM_NAMES = (selectinload(Order.catalog_version),)
 
 
-def list_orders(session, actor, *, state=None, agency_id=None, page=1, per_page=50, loads=()):
-    """The orders the actor may see, newest first; returns (orders, total).
-    `loads` are further loader options for what the caller shows of each order."""
-    query = select(Order).where(agency_scope(actor, Order.agency_id))
+def _listed(actor, state, agency_id):
+    """The conditions of a list: the orders the actor may see, narrowed as asked."""
+    conditions = [agency_scope(actor, Order.agency_id)]
     if state:
-        query = query.where(Order.state == state)
+        conditions.append(Order.state == state)
     if agency_id:
-        query = query.where(Order.agency_id == agency_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    orders = session.scalars(
-        query.options(*LIST_LOADS, *loads)
+        conditions.append(Order.agency_id == agency_id)
+    return conditions
+
+
+def _page_and_count(session, query, conditions, page, per_page):
+    """(the result of the query's page, newest first; how many meet the conditions)"""
+    total = session.scalar(select(func.count()).select_from(Order).where(*conditions))
+    result = session.execute(
+        query.where(*conditions)
         .order_by(Order.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
-    ).all()
-    return orders, total
+    )
+    return result, total
+
+
+def list_orders(session, actor, *, state=None, agency_id=None, page=1, per_page=50, loads=()):
+    """The orders the actor may see, newest first; returns (orders, total).
+    `loads` are further loader options for what the caller shows of each order."""
+    query = select(Order).options(*LIST_LOADS, *loads)
+    conditions = _listed(actor, state, agency_id)
+    result, total = _page_and_count(session, query, conditions, page, per_page)
+    return result.scalars().all(), total
+
+
+# A list row as the API shows it (its OrderOut), read as plain columns: building a
+# page of 50 orders as objects, each with its agency, item, requester and the
+# requester's roles, cost the API several times the queries themselves.
+LIST_ROW = (
+    Order.id,
+    Order.agency_id,
+    CatalogItem.key.label("item"),
+    Order.state,
+    Order.version,
+    Order.sla_tier,
+    User.username.label("created_by"),
+    Order.created_at,
+    Order.submitted_at,
+    Order.decided_at,
+)
+
+
+def list_order_rows(session, actor, *, state=None, agency_id=None, page=1, per_page=50):
+    """list_orders as rows of LIST_ROW's columns; returns (rows, total)."""
+    query = (
+        select(*LIST_ROW)
+        .select_from(Order)
+        .join(CatalogItem, CatalogItem.id == Order.item_id)
+        .join(User, User.id == Order.created_by_id)
+    )
+    conditions = _listed(actor, state, agency_id)
+    result, total = _page_and_count(session, query, conditions, page, per_page)
+    return result.all(), total
 
 
 def approval_queue(session, actor):

@@ -12,6 +12,10 @@ class OrderState(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+    # After approval, provisioning makes the resource (or applies the change).
+    PROVISIONING = "provisioning"
+    FULFILLED = "fulfilled"
+    FAILED = "failed"
 
     @property
     def label(self):
@@ -25,20 +29,27 @@ STATE_LABELS = {
     OrderState.APPROVED: _l("Approved"),
     OrderState.REJECTED: _l("Rejected"),
     OrderState.CANCELLED: _l("Cancelled"),
+    OrderState.PROVISIONING: _l("Provisioning"),
+    OrderState.FULFILLED: _l("Fulfilled"),
+    OrderState.FAILED: _l("Provisioning failed"),
 }
 
 TRANSITIONS = {
     OrderState.DRAFT: {OrderState.SUBMITTED, OrderState.CANCELLED},
     OrderState.SUBMITTED: {OrderState.AWAITING_APPROVAL, OrderState.APPROVED, OrderState.CANCELLED},
     OrderState.AWAITING_APPROVAL: {OrderState.APPROVED, OrderState.REJECTED, OrderState.CANCELLED},
-    OrderState.APPROVED: set(),
+    OrderState.APPROVED: {OrderState.PROVISIONING},
     OrderState.REJECTED: set(),
     OrderState.CANCELLED: set(),
+    OrderState.PROVISIONING: {OrderState.FULFILLED, OrderState.FAILED},
+    OrderState.FULFILLED: set(),
+    OrderState.FAILED: set(),
 }
 
-# What counts against a quota: requests still deciding, and those granted.
+# What counts against a quota: requests still deciding, and those granted but not yet
+# made. A fulfilled order's cost has moved to its resource (inventory).
 PENDING_STATES = frozenset({OrderState.SUBMITTED, OrderState.AWAITING_APPROVAL})
-COMMITTED_STATES = frozenset({OrderState.APPROVED})
+COMMITTED_STATES = frozenset({OrderState.APPROVED, OrderState.PROVISIONING})
 CANCELLABLE_STATES = frozenset(
     {OrderState.DRAFT, OrderState.SUBMITTED, OrderState.AWAITING_APPROVAL}
 )
@@ -71,4 +82,7 @@ EVENT_LABELS = {
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
     "cancelled": _l("Cancelled"),
+    "provisioning": _l("Provisioning started"),
+    "fulfilled": _l("Resource ready"),
+    "failed": _l("Provisioning failed"),
 }

@@ -11,6 +11,7 @@ from portal.orders import service
 from portal.orders.forms import ActionForm
 from portal.orders.permissions import can_cancel
 from portal.orders.states import CANCELLABLE_STATES, OrderState
+from portal.provisioning.service import operations_of_order
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -51,6 +52,7 @@ def _render_detail(order, form, error=None):
         error=error,
         can_decide=service.decision_refusal(current_user, order) is None,
         can_cancel=can_cancel(current_user, order) and order.state in CANCELLABLE_STATES,
+        operations=operations_of_order(db.session, order),
     )
 
 

@@ -21,6 +21,8 @@ class Agency(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     # "/1/7/42/": the ids from the root down, so a subtree is one prefix match.
     path: Mapped[str] = mapped_column(String(255), nullable=False, default="", index=True)
+    # The agency's own OpenStack project, made when its first resource is provisioned.
+    cloud_project_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     parent = relationship("Agency", remote_side=[id])

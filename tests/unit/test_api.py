@@ -1,6 +1,18 @@
 """The JSON API: same rules as the pages, clear 4xx bodies naming the field."""
 
+import re
+import shutil
+
 import pytest
+import yaml
+from flask import json
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.api.schemas import OrderPage
+from portal.catalog.service import sync_catalog
+from portal.orders.service import list_orders
+from tests.conftest import database
 
 VM = {"item": "vm", "parameters": {"hostname": "api-1", "flavor": "medium", "purpose": "p"}}
 
@@ -132,7 +144,7 @@ def test_the_openapi_document_describes_every_api_route(app, client):
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     documented = {path for path in spec["paths"]}
     routes = {
-        rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1")
     }
@@ -143,3 +155,61 @@ def test_messages_follow_accept_language(app, world):
     headers = {"Authorization": "Bearer jy_wrong", "Accept-Language": "zh-CN,zh;q=0.9"}
     response = app.test_client().get("/api/v1/me", headers=headers)
     assert "令牌" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize(
+    ("username", "query"),
+    [
+        ("member.a", ""),
+        ("manager.t", "?per_page=1&page=2"),
+        ("auditor", "?state=awaiting_approval"),
+    ],
+)
+def test_the_order_list_answers_what_order_out_dumps(app, api, username, query):
+    """The list is built from plain rows, not dumped by OrderPage: the same JSON."""
+    for maker in ("member.a", "member.c", "member.t", "manager.a"):
+        api(maker).post("/api/v1/orders", json=VM)
+    api("member.a").post("/api/v1/orders", json={**VM, "submit": False})
+    answer = api(username).get(f"/api/v1/orders{query}")
+    assert answer.status_code == 200
+    args = dict(arg.split("=") for arg in query.lstrip("?").split("&") if arg)
+    page, per_page = int(args.get("page", 1)), int(args.get("per_page", 50))
+    with app.test_request_context(), database(app) as session:
+        actor = session.scalar(select(User).where(User.username == username))
+        orders, total = list_orders(
+            session, actor, state=args.get("state"), page=page, per_page=per_page
+        )
+        dumped = OrderPage().dump({"total": total, "page": page, "orders": orders})
+        assert orders and answer.get_json() == json.loads(json.dumps(dumped))
+
+
+def test_a_disabled_users_token_is_refused(app, api, world):
+    assert api("member.a").get("/api/v1/me").status_code == 200
+    with database(app) as session:
+        session.scalar(select(User).where(User.username == "member.a")).is_enabled = False
+        session.commit()
+    assert api("member.a").get("/api/v1/me").status_code == 401
+
+
+def test_the_catalog_list_follows_a_sync_and_answers_304_when_unchanged(app, world, tmp_path):
+    client, token = app.test_client(), {"Authorization": f"Bearer {world.tokens['member.a']}"}
+    first = client.get("/api/v1/catalog/items", headers=token)
+    versions = {item["key"]: item["version"] for item in first.get_json()}
+    assert first.headers["ETag"] and versions["volume"] == 1
+    unchanged = {**token, "If-None-Match": first.headers["ETag"]}
+    again = client.get("/api/v1/catalog/items", headers=unchanged)
+    assert again.status_code == 304
+    items = tmp_path / "items"
+    shutil.copytree(app.config["CATALOG_DIR"], items)
+    volume = yaml.safe_load((items / "volume.yaml").read_text())
+    volume["name"]["en"] = "Disk"
+    (items / "volume.yaml").write_text(yaml.safe_dump(volume, allow_unicode=True))
+    (items / "mysql.yaml").unlink()
+    with app.test_request_context(), database(app) as session:
+        sync_catalog(session, None, items)
+        session.commit()
+    after = client.get("/api/v1/catalog/items", headers=unchanged)
+    assert after.status_code == 200
+    listed = {item["key"]: item for item in after.get_json()}
+    assert "mysql" not in listed
+    assert (listed["volume"]["version"], listed["volume"]["name"]["en"]) == (2, "Disk")

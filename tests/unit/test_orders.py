@@ -273,3 +273,27 @@ def test_a_form_token_reused_for_another_item_is_refused(session, user):
     with pytest.raises(Conflict) as caught:
         create_order(session, user("member.a"), "volume", SMALL_VOLUME, client_token="tok-abcdefgh")
     assert "client_token" in caught.value.fields
+
+
+def test_a_submission_is_written_once_in_its_final_state(session, user):
+    """The order row is inserted approved (version 1, never updated) with its whole
+    timeline, and its audit events name it although it had no id when they were made."""
+    order = create_order(session, user("member.a"), "volume", SMALL_VOLUME)
+    assert (order.state, order.version) == (OrderState.APPROVED, 1)
+    assert [e.kind for e in order.events] == ["created", "submitted", "auto_approved"]
+    session.commit()
+    actions = session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "order", AuditEvent.object_id == str(order.id))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["order.created", "order.submitted", "order.auto_approved"]
+
+
+def test_a_refused_submission_writes_nothing(session, user):
+    set_quotas(session, user("operator"), user("member.a").agency_id, {"disk_gb": 10})
+    session.commit()
+    before = order_count(session)
+    with pytest.raises(QuotaExceeded):
+        create_order(session, user("member.a"), "volume", SMALL_VOLUME)
+    assert order_count(session) == before  # nothing was flushed, not even a draft

@@ -48,10 +48,14 @@ from sqlalchemy.engine import make_url
 from portal.accounts.models import ApiToken, User
 from portal.accounts.roles import Role
 from portal.extensions import db
+from portal.inventory.models import Resource
 from portal.orders import service as orders
 from portal.orders.models import Order
+from portal.provisioning import engine
+from portal.provisioning.models import Operation
+from portal.provisioning.tasks import runtime
 from portal.tenancy.models import Agency
-from tests.conftest import csrf_token, login, make_app
+from tests.conftest import csrf_token, login, make_app, provisioning_config
 from tests.factories import PASSWORD
 
 # ---------------------------------------------------------------------------------------
@@ -79,6 +83,7 @@ AGENCY = "agency"  # /…/<agency_id>: bureau a or bureau b
 ORDER = "order"  # /…/<order_id>: an order of bureau a or bureau b
 MY_ORDER = "my order"  # as ORDER, where who made the order matters: adds "self"
 TOKEN = "token"  # the user's own API token, or member.b's
+RESOURCE = "resource"  # /…/<resource_id> or its operation: a volume of bureau a or b
 USER = "user"  # /…/<user_id>: member2.a (bureau a) or member.b (bureau b)
 
 
@@ -165,12 +170,12 @@ AGENCY_STAFF_ORDER = expect(  # staff order for their own agency; no one else or
 # vendors serve no agency yet (no vendor assignments exist), so they see none.
 LIST_ORDERS = expect(
     anonymous="unauth",
-    agency_member=seen("a1", "a2"),
-    agency_manager=seen("a1", "a2"),
-    platform_operator=seen("a1", "a2", "b1", "b2"),
-    finance_officer=seen("a1", "a2", "b1", "b2"),
-    auditor=seen("a1", "a2", "b1", "b2"),
-    admin=seen("a1", "a2", "b1", "b2"),
+    agency_member=seen("a1", "a2", "ra"),
+    agency_manager=seen("a1", "a2", "ra"),
+    platform_operator=seen("a1", "a2", "b1", "b2", "ra", "rb"),
+    finance_officer=seen("a1", "a2", "b1", "b2", "ra", "rb"),
+    auditor=seen("a1", "a2", "b1", "b2", "ra", "rb"),
+    admin=seen("a1", "a2", "b1", "b2", "ra", "rb"),
     vendor_technician=seen(),
     vendor_manager=seen(),
 )
@@ -262,13 +267,64 @@ LIST_ORDERS_OF_B = expect(
     anonymous="unauth",
     agency_member=seen(),
     agency_manager=seen(),
-    platform_operator=seen("b1", "b2"),
-    finance_officer=seen("b1", "b2"),
-    auditor=seen("b1", "b2"),
-    admin=seen("b1", "b2"),
+    platform_operator=seen("b1", "b2", "rb"),
+    finance_officer=seen("b1", "b2", "rb"),
+    auditor=seen("b1", "b2", "rb"),
+    admin=seen("b1", "b2", "rb"),
     vendor_technician=seen(),
     vendor_manager=seen(),
 )
+# Resources: seen like orders. The seed holds volume ra (bureau a) and rb (bureau b).
+LIST_RESOURCES = expect(
+    anonymous="unauth",
+    agency_member=seen("ra"),
+    agency_manager=seen("ra"),
+    platform_operator=seen("ra", "rb"),
+    finance_officer=seen("ra", "rb"),
+    auditor=seen("ra", "rb"),
+    admin=seen("ra", "rb"),
+    vendor_technician=seen(),
+    vendor_manager=seen(),
+)
+VIEW_RESOURCE = VIEW_ORDER
+# Day-2 actions: staff of the owning agency and platform operators; read-only roles see
+# but may not act.
+OPERATE_RESOURCE = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Deleting loses data: the agency's managers and platform operators.
+DELETE_RESOURCE = expect(
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+# Credentials go to the person who ordered the resource (member2.a), nobody else.
+REVEAL_SECRET = expect(
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
+UNKNOWN_RESOURCE_ACTION = UNKNOWN_ORDER_ACTION
 # Agencies: the user's subtree (bureau a has none below it), or all for platform roles.
 LIST_AGENCIES = expect(
     anonymous="unauth",
@@ -370,18 +426,40 @@ def make_orders(app, world, *specs):
     return ids
 
 
+SMALL_VOLUME = {"volume_name": "matrix", "size_gb": 20, "purpose": "permission matrix"}
+
+
+def make_resources(app, world):
+    """A volume each for bureaus a (ra, made by member2.a) and b (rb, by member.b),
+    provisioned on the simulated cloud: label → (resource id, operation id, order id).
+    Their orders (fulfilled) show in the order listings under the same labels."""
+    made = {}
+    with app.app_context():
+        session = db.session
+        for label, creator in (("ra", "member2.a"), ("rb", "member.b")):
+            user = session.get(User, world.users[creator])
+            order = orders.create_order(session, user, "volume", dict(SMALL_VOLUME))
+            session.commit()
+            operation = session.scalar(select(Operation).where(Operation.order_id == order.id))
+            assert engine.run(session, operation.id, runtime(app)).finished
+            made[label] = (operation.resource_id, operation.id, order.id)
+    return made
+
+
 class Matrix:
-    def __init__(self, backend, template):
+    def __init__(self, backend, template, cloud_dir):
         template_url, self.world = template
         self.backend = backend
         self.seed_url = backend.clone(template_url)
-        seed_app = make_app(self.seed_url)
+        self.cloud = provisioning_config(cloud_dir)
+        seed_app = make_app(self.seed_url, **self.cloud)
         ids = make_orders(seed_app, self.world, *((who, state) for _, who, state in SEEDED))
+        self.resources = make_resources(seed_app, self.world)
         with seed_app.app_context():
             db.engine.dispose()
         self.seeded = {label: order_id for (label, _, _), order_id in zip(SEEDED, ids, strict=True)}
         self.work_url = backend.clone(self.seed_url)
-        self.app = make_app(self.work_url)
+        self.app = make_app(self.work_url, **self.cloud)
         self.dirty = False  # something beyond the seed was written
         self.orders_made = 0  # orders made by order actions since the seed was put back
         self.clients = {}
@@ -428,8 +506,8 @@ class Matrix:
 
 
 @pytest.fixture(scope="module")
-def matrix(backend, template):
-    built = Matrix(backend, template)
+def matrix(backend, template, tmp_path_factory):
+    built = Matrix(backend, template, tmp_path_factory.mktemp("matrix-cloud"))
     yield built
     built.close()
 
@@ -518,7 +596,26 @@ def orders_listed(path):
 
     def build(ctx):
         labels = {order_id: label for label, order_id in ctx.matrix.seeded.items()}
+        labels.update({oid: label for label, (_, _, oid) in ctx.matrix.resources.items()})
         return Call(path.format(b=ctx.world.agencies["b"]), labels=labels)
+
+    return build
+
+
+def a_resource(path, **kwargs):
+    """Volume ra (bureau a) or rb (bureau b); "{op}" stands for its operation's id."""
+
+    def build(ctx):
+        resource_id, operation_id, _ = ctx.matrix.resources["rb" if ctx.scope == OTHER else "ra"]
+        return Call(path.format(id=resource_id, op=operation_id), object_id=resource_id, **kwargs)
+
+    return build
+
+
+def resources_listed(path):
+    def build(ctx):
+        labels = {rid: label for label, (rid, _, _) in ctx.matrix.resources.items()}
+        return Call(path, labels=labels)
 
     return build
 
@@ -615,6 +712,18 @@ def user_facts(ctx, call):
     with ctx.app.app_context():
         user = db.session.get(User, call.object_id)
         return user.display_name, user.agency_id, sorted(user.roles), user.is_enabled
+
+
+def operation_count(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(
+            select(func.count(Operation.id)).where(Operation.resource_id == call.object_id)
+        )
+
+
+def sealed_secret(ctx, call):
+    with ctx.app.app_context():
+        return db.session.get(Resource, call.object_id).sealed_secret
 
 
 def quota_limits(ctx, call):
@@ -723,6 +832,21 @@ ROUTES = [
           variant="cancel while awaiting approval", effect=order_state),
     Route("POST", ACT, ORDER, UNKNOWN_ORDER_ACTION, new_order("/orders/{id}/frobnicate", "step1"),
           variant="an unknown action", effect=order_state),
+    # resources
+    Route("GET", "/resources/", LISTING, LIST_RESOURCES, resources_listed("/resources/")),
+    Route("GET", "/resources/<int:resource_id>", RESOURCE, VIEW_RESOURCE,
+          a_resource("/resources/{id}")),
+    Route("POST", "/resources/<int:resource_id>/<action>", RESOURCE, OPERATE_RESOURCE,
+          a_resource("/resources/{id}/snapshot"), variant="snapshot", effect=operation_count),
+    Route("POST", "/resources/<int:resource_id>/<action>", RESOURCE, DELETE_RESOURCE,
+          a_resource("/resources/{id}/delete"), variant="delete", effect=operation_count),
+    Route("POST", "/resources/<int:resource_id>/<action>", RESOURCE, UNKNOWN_RESOURCE_ACTION,
+          a_resource("/resources/{id}/frobnicate"), variant="an unknown action",
+          effect=operation_count),
+    Route("POST", "/resources/<int:resource_id>/secret", RESOURCE, REVEAL_SECRET,
+          a_resource("/resources/{id}/secret"), effect=sealed_secret),
+    Route("GET", "/operations/<operation_id>/progress", RESOURCE, VIEW_RESOURCE,
+          a_resource("/operations/{op}/progress")),
     # agencies and quotas
     Route("GET", "/agencies/", LISTING, LIST_AGENCIES, agencies_listed("/agencies/")),
     Route("GET", "/agencies/<int:agency_id>", AGENCY, VIEW_AGENCY, an_agency("/agencies/{id}")),
@@ -749,6 +873,20 @@ ROUTES = [
     Route("PUT", "/api/v1/agencies/<int:agency_id>/quotas", AGENCY, SET_QUOTAS,
           an_agency("/api/v1/agencies/{id}/quotas", json={"instances": 11}), effect=quota_limits),
     Route("GET", "/api/v1/approvals", LISTING, APPROVAL_QUEUE, orders_listed("/api/v1/approvals")),
+    Route("GET", "/api/v1/resources", LISTING, LIST_RESOURCES,
+          resources_listed("/api/v1/resources")),
+    Route("GET", "/api/v1/resources/<int:resource_id>", RESOURCE, VIEW_RESOURCE,
+          a_resource("/api/v1/resources/{id}")),
+    Route("POST", "/api/v1/resources/<int:resource_id>/actions", RESOURCE, OPERATE_RESOURCE,
+          a_resource("/api/v1/resources/{id}/actions", json={"action": "snapshot"}),
+          variant="snapshot", effect=operation_count),
+    Route("POST", "/api/v1/resources/<int:resource_id>/actions", RESOURCE, DELETE_RESOURCE,
+          a_resource("/api/v1/resources/{id}/actions", json={"action": "delete"}),
+          variant="delete", effect=operation_count),
+    Route("POST", "/api/v1/resources/<int:resource_id>/secret", RESOURCE, REVEAL_SECRET,
+          a_resource("/api/v1/resources/{id}/secret", json={}), effect=sealed_secret),
+    Route("GET", "/api/v1/operations/<uuid:operation_id>", RESOURCE, VIEW_RESOURCE,
+          a_resource("/api/v1/operations/{op}")),
     Route("GET", "/api/v1/audit/events", NOTHING, AUDITORS_ONLY, fixed("/api/v1/audit/events")),
     Route("GET", "/api/v1/audit/verify", NOTHING, AUDITORS_ONLY, fixed("/api/v1/audit/verify")),
     Route("GET", "/api/v1/orders", LISTING, LIST_ORDERS, orders_listed("/api/v1/orders")),
@@ -797,6 +935,7 @@ KNOWN_BUGS: dict = {}
 
 REDIRECTS = {301, 302, 303, 307, 308}
 ORDER_LINK = re.compile(r'href="/orders/(\d+)"')
+RESOURCE_LINK = re.compile(r'href="/resources/(\d+)"')
 AGENCY_LINK = re.compile(r'href="/agencies/(\d+)"')
 LISTED = re.compile(r"ok\[(.*)\]")
 
@@ -818,9 +957,10 @@ def shown(route, response):
     """The ids a listing shows: links on a page, ids in the API's answer."""
     if route.api:
         body = response.get_json()
-        rows = body["orders"] if isinstance(body, dict) else body
+        rows = body if isinstance(body, list) else body.get("orders", body.get("resources"))
         return {row["id"] for row in rows}
-    link = AGENCY_LINK if route.rule.startswith("/agencies") else ORDER_LINK
+    links = {"/agencies": AGENCY_LINK, "/resources": RESOURCE_LINK}
+    link = next((v for k, v in links.items() if route.rule.startswith(k)), ORDER_LINK)
     return {int(found) for found in link.findall(response.get_data(as_text=True))}
 
 

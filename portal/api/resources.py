@@ -1,0 +1,64 @@
+"""Resources and operations: list, read, act (day-2 actions), credentials once."""
+
+from flask_smorest import Blueprint
+
+from portal.api.base import actor, authenticate_request
+from portal.api.resource_schemas import (
+    OperationOut,
+    ResourceActionIn,
+    ResourceDetailOut,
+    ResourceListArgs,
+    ResourcePage,
+    SecretOut,
+)
+from portal.extensions import db
+from portal.inventory import service
+from portal.provisioning.service import get_operation
+
+blp = Blueprint(
+    "api_resources", __name__, url_prefix="/api/v1", description="Resources and operations"
+)
+blp.before_request(authenticate_request)
+
+
+@blp.get("/resources")
+@blp.arguments(ResourceListArgs, location="query")
+@blp.response(200, ResourcePage)
+def resources(args):
+    found, total = service.list_resources(
+        db.session,
+        actor(),
+        state=args.get("state"),
+        kind=args.get("kind"),
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    return {"total": total, "page": args["page"], "resources": found}
+
+
+@blp.get("/resources/<int:resource_id>")
+@blp.response(200, ResourceDetailOut)
+def resource(resource_id):
+    return service.get_resource(db.session, actor(), resource_id)
+
+
+@blp.post("/resources/<int:resource_id>/actions")
+@blp.arguments(ResourceActionIn)
+@blp.response(202, OperationOut)
+def act(data, resource_id):
+    """Start a day-2 action; follow it at /operations/{id}."""
+    params = {key: data[key] for key in ("flavor", "size_gb") if key in data}
+    return service.request_action(db.session, actor(), resource_id, data["action"], params)
+
+
+@blp.post("/resources/<int:resource_id>/secret")
+@blp.response(200, SecretOut)
+def secret(resource_id):
+    """The credentials, to the person who ordered the resource, once."""
+    return {"password": service.reveal_secret(db.session, actor(), resource_id)}
+
+
+@blp.get("/operations/<uuid:operation_id>")
+@blp.response(200, OperationOut)
+def operation(operation_id):
+    return get_operation(db.session, actor(), str(operation_id))

@@ -1,0 +1,60 @@
+"""Celery tasks: thin shells over the engine. They take ids and reload."""
+
+import logging
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from flask import current_app
+
+from portal.core.locks import locked
+from portal.extensions import celery, db
+from portal.provisioning import engine
+from portal.provisioning.automation import make_playbook_runner
+from portal.provisioning.drivers import current_driver
+from portal.provisioning.service import RUN_OPERATION, stalled_operations
+
+log = logging.getLogger(__name__)
+
+
+def runtime(app):
+    return engine.Runtime(
+        driver=current_driver(),
+        run_playbook=make_playbook_runner(app.config),
+        config=app.config,
+    )
+
+
+@celery.task(name=RUN_OPERATION, bind=True, acks_late=True, max_retries=None)
+def run_operation(self, operation_id):
+    try:
+        outcome = engine.run(db.session, operation_id, runtime(current_app))
+    except SoftTimeLimitExceeded:
+        db.session.rollback()
+        log.warning("operation %s hit the task's time limit; it resumes", operation_id)
+        outcome = engine.Outcome(finished=False, retry_in=1.0)
+    finally:
+        db.session.remove()
+    if not outcome.finished:
+        raise self.retry(countdown=outcome.retry_in)
+    return operation_id
+
+
+RESUME_STALLED = "portal.provisioning.resume_stalled"
+
+
+@locked("resume_stalled", ttl=timedelta(minutes=5))
+def resume_stalled(session):
+    """Send again what no worker is on: its message was lost (a broker restart, an
+    enqueue that failed after the commit) or its retries ran out with the worker."""
+    stalled = stalled_operations(session, quiet_for=timedelta(minutes=5))
+    for operation_id in stalled:
+        run_operation.delay(operation_id)
+    return stalled
+
+
+@celery.task(name=RESUME_STALLED, time_limit=300)
+def resume_stalled_task():
+    try:
+        return resume_stalled(db.session)
+    finally:
+        db.session.remove()

@@ -1,0 +1,251 @@
+"""Provisioning on the simulated cloud and simulated playbooks: the engine's saga
+(steps, adoption on re-run, retries, compensation) and what it leaves in the
+inventory. The real OpenStack and Ansible runs are in tests/integration."""
+
+import pytest
+from flask import current_app
+from sqlalchemy import select
+
+from portal.core.audit import AuditEvent
+from portal.core.sealing import unseal
+from portal.inventory.models import Resource
+from portal.inventory.states import ResourceState
+from portal.orders.quota import subtree_usage
+from portal.orders.service import approve_order, create_order
+from portal.orders.states import OrderState
+from portal.provisioning import engine
+from portal.provisioning.ansible import PlaybookResult
+from portal.provisioning.drivers import current_driver
+from portal.provisioning.drivers.base import tags_for
+from portal.provisioning.models import Operation
+from portal.provisioning.states import OperationState, StepState
+from portal.provisioning.tasks import runtime
+
+VM_WITH_DATA = {"hostname": "gis-1", "flavor": "small", "data_volume_gb": 50, "purpose": "GIS"}
+SMALL_VOLUME = {"volume_name": "logs", "size_gb": 50, "purpose": "日志"}
+
+
+def approved(session, user, item, params, *, by=("manager.a", "operator")):
+    order = create_order(session, user("member.a"), item, params)
+    for approver in by if order.state == OrderState.AWAITING_APPROVAL else ():
+        approve_order(session, user(approver), order.id, "ok")
+    session.commit()
+    assert order.state == OrderState.APPROVED
+    return order
+
+
+def operation_of(session, order):
+    return session.scalar(select(Operation).where(Operation.order_id == order.id))
+
+
+def run(session, operation):
+    return engine.run(session, operation.id, runtime(current_app))
+
+
+def tagged(operation):
+    return [o for o in current_driver().list_tagged() if o.operation_id == operation.id]
+
+
+def test_an_approved_vm_is_made_step_by_step_and_lands_in_the_inventory(session, user):
+    order = approved(session, user, "vm", VM_WITH_DATA)
+    operation = operation_of(session, order)
+    assert operation.state == OperationState.QUEUED
+    assert [s.name for s in operation.steps] == [
+        "prepare_project",
+        "create_server",
+        "create_data_volume",
+        "attach_data_volume",
+        "post_boot",
+    ]
+    assert run(session, operation).finished
+    session.refresh(order)
+    assert operation.state == OperationState.SUCCEEDED
+    assert all(s.state == StepState.DONE for s in operation.steps)
+    assert order.state == OrderState.FULFILLED
+    assert [e.kind for e in order.events][-2:] == ["provisioning", "fulfilled"]
+    resource = operation.resource
+    assert resource.state == ResourceState.ACTIVE
+    assert resource.cloud["server_id"] and resource.cloud["volume_id"]
+    assert resource.cloud["addresses"]
+    assert [e.kind for e in resource.events] == ["created"]
+    assert resource.size["cloud_flavor"] == "jy.small"
+    kinds = sorted(o.kind for o in tagged(operation))
+    assert kinds == ["server", "volume"]
+    assert all(o.tags == tags_for(operation.id, order.agency_id) for o in tagged(operation))
+    # The order's quota cost moved to the resource: counted once.
+    usage = subtree_usage(session, order.agency)
+    assert usage["instances"] == 1 and usage["disk_gb"] == 40 + 50
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"operation.provision.succeeded", "resource.created", "order.fulfilled"} <= actions
+
+
+def test_a_step_run_again_adopts_what_the_first_attempt_made(session, user):
+    order = approved(session, user, "volume", SMALL_VOLUME)
+    operation = operation_of(session, order)
+    # A first worker made the volume, then died before recording it.
+    project = current_driver().ensure_project("a", {})
+    made = current_driver().create_volume(
+        project, name="logs", size_gb=50, tags=tags_for(operation.id, order.agency_id)
+    )
+    operation.steps[1].state = StepState.RUNNING
+    session.commit()
+    assert run(session, operation).finished
+    assert operation.state == OperationState.SUCCEEDED
+    assert [o.id for o in tagged(operation)] == [made.id]
+    assert operation.resource.cloud["volume_id"] == made.id
+    assert any(e.kind == "adopted" for e in operation.events)
+
+
+def test_a_permanent_failure_undoes_what_was_made_and_says_why(session, user):
+    broken = {**VM_WITH_DATA, "hostname": "bad-1"}
+    order = approved(session, user, "vm", broken)
+    operation = operation_of(session, order)
+    # The post-boot playbook fails after the server and volume exist.
+    app_config = current_app.config
+    runner = runtime(current_app)
+
+    def failing_playbook(playbook, **kwargs):
+        if kwargs["extravars"].get("state") == "absent":
+            return PlaybookResult("successful", 0, {}, None, "")
+        return PlaybookResult("failed", 2, {}, "Configure the guest: unreachable host", "")
+
+    runner.run_playbook = failing_playbook
+    assert engine.run(session, operation.id, runner).finished
+    session.refresh(order)
+    assert operation.state == OperationState.FAILED
+    assert "unreachable host" in operation.error
+    states = {s.name: s.state for s in operation.steps}
+    assert states == {
+        "prepare_project": StepState.COMPENSATED,
+        "create_server": StepState.COMPENSATED,
+        "create_data_volume": StepState.COMPENSATED,
+        "attach_data_volume": StepState.COMPENSATED,
+        "post_boot": StepState.FAILED,
+    }
+    assert tagged(operation) == []  # nothing left in the cloud
+    assert order.state == OrderState.FAILED
+    assert "unreachable host" in order.events[-1].comment
+    assert operation.resource.state == ResourceState.FAILED
+    assert subtree_usage(session, order.agency).get("instances", 0) == 0
+    assert app_config["PROVISION_MAX_ATTEMPTS"] >= 1
+
+
+def test_a_cloud_error_is_reported_in_the_clouds_words(session, user):
+    order = approved(session, user, "vm", {**VM_WITH_DATA, "data_volume_gb": 0})
+    operation = operation_of(session, order)
+    operation.spec = {**operation.spec, "cloud_image": "broken"}
+    session.commit()
+    assert run(session, operation).finished
+    assert operation.state == OperationState.FAILED
+    assert "hypervisor refused" in operation.error
+    assert tagged(operation) == []
+
+
+def test_the_cloud_away_means_retries_then_a_clean_failure(session, user, app):
+    app.config["PROVISION_MAX_ATTEMPTS"] = 2
+    order = approved(session, user, "volume", SMALL_VOLUME)
+    operation = operation_of(session, order)
+    current_driver().reachable = False
+    first = run(session, operation)
+    assert not first.finished and first.retry_in > 0
+    assert operation.state == OperationState.RUNNING
+    assert any(e.kind == "retry" for e in operation.events)
+    # The second attempt fails too: the operation gives up and undoes what it did
+    # (nothing had reached the cloud, so there is nothing to wait for).
+    assert run(session, operation).finished
+    session.refresh(order)
+    assert operation.state == OperationState.FAILED
+    assert "did not answer" in operation.error
+    assert order.state == OrderState.FAILED
+    current_driver().reachable = True
+    assert tagged(operation) == []
+
+
+def test_undoing_waits_for_the_cloud_to_come_back(session, user, app):
+    app.config["PROVISION_MAX_ATTEMPTS"] = 1
+    order = approved(session, user, "vm", VM_WITH_DATA)
+    operation = operation_of(session, order)
+    runner = runtime(current_app)
+    playbook = runner.run_playbook
+
+    def cloud_goes_away(name, **kwargs):  # after the server and volume were made
+        if kwargs["extravars"]["state"] == "absent":
+            return playbook(name, **kwargs)
+        current_driver().reachable = False
+        return PlaybookResult("failed", 2, {}, "Configure the guest: timed out", "")
+
+    runner.run_playbook = cloud_goes_away
+    outcome = engine.run(session, operation.id, runner)
+    assert not outcome.finished and outcome.retry_in > 0
+    assert operation.state == OperationState.COMPENSATING
+    current_driver().reachable = True
+    assert engine.run(session, operation.id, runner).finished
+    assert operation.state == OperationState.FAILED and operation.fully_undone
+    assert tagged(operation) == []
+
+
+def test_the_cloud_back_in_time_means_success(session, user):
+    order = approved(session, user, "volume", SMALL_VOLUME)
+    operation = operation_of(session, order)
+    current_driver().reachable = False
+    assert not run(session, operation).finished
+    current_driver().reachable = True
+    assert run(session, operation).finished
+    assert operation.state == OperationState.SUCCEEDED
+
+
+def test_a_claimed_operation_is_left_to_its_worker(session, user):
+    order = approved(session, user, "volume", SMALL_VOLUME)
+    operation = operation_of(session, order)
+    runner = runtime(current_app)
+    assert engine._claim(session, operation.id, runner) is not None
+    outcome = engine.run(session, operation.id, runner)
+    assert not outcome.finished and outcome.retry_in > 1
+    assert operation.state == OperationState.QUEUED
+
+
+def test_a_database_gets_unique_names_and_a_password_sealed_for_its_owner(session, user):
+    order = create_order(
+        session, user("member.a"), "postgresql", {"database_name": "gis", "purpose": "GIS"}
+    )
+    for approver in ("manager.a", "operator"):
+        approve_order(session, user(approver), order.id, "ok")
+    session.commit()
+    operation = operation_of(session, order)
+    assert operation.spec["db_name"] == f"jy{order.id}_gis"
+    password = unseal(operation.sealed_secret)
+    assert len(password) >= 20 and password not in str(operation.spec)
+    assert run(session, operation).finished
+    resource = operation.resource
+    assert resource.kind == "database"
+    assert resource.cloud["database"] == f"jy{order.id}_gis"
+    assert unseal(resource.sealed_secret) == password
+    assert operation.sealed_secret is None
+    assert password not in str([e.message for e in operation.events])
+
+
+@pytest.mark.parametrize("kind", ["vm", "volume"])
+def test_the_operation_is_committed_before_the_worker_is_asked(session, user, kind, monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        "portal.provisioning.service.celery.send_task",
+        lambda name, args: sent.append((name, args, _committed(args[0]))),
+    )
+    params = VM_WITH_DATA if kind == "vm" else SMALL_VOLUME
+    order = approved(session, user, kind, params)
+    operation = operation_of(session, order)
+    assert sent == [("portal.provisioning.run_operation", [operation.id], True)]
+
+
+def _committed(operation_id):
+    from portal.extensions import db
+
+    with db.engine.connect() as connection:
+        return (
+            connection.scalar(select(Operation.id).where(Operation.id == operation_id)) is not None
+        )
+
+
+def test_the_resource_is_recorded_once_per_order(session, user):
+    order = approved(session, user, "volume", SMALL_VOLUME)
+    assert session.scalar(select(Resource).where(Resource.order_id == order.id)) is not None
