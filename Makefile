@@ -14,7 +14,10 @@ demo: install ## install, migrate, load the catalog and the demo district, run
 	$(FLASK) db upgrade
 	$(FLASK) catalog sync
 	$(FLASK) demo seed
-	@echo "Jiyun runs at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo "Jiyun runs at http://$(HOST):$(PORT)/  (Ctrl-C stops it and its worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A portal.worker worker --beat --pool threads --concurrency 4 \
+		--loglevel WARNING --schedule instance/celerybeat-schedule & \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - \
 		'portal:create_app()'
 

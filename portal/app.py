@@ -53,6 +53,7 @@ def _import_models():
     from portal.core import audit as _audit  # noqa: F401
     from portal.core import locks as _locks  # noqa: F401
     from portal.inventory import models as _inventory  # noqa: F401
+    from portal.notifications import models as _notifications  # noqa: F401
     from portal.orders import models as _orders  # noqa: F401
     from portal.provisioning import models as _provisioning  # noqa: F401
     from portal.tenancy import models as _tenancy  # noqa: F401
@@ -66,10 +67,11 @@ def _register_blueprints(app):
     from portal.core.views import bp as audit_bp
     from portal.home import bp as home_bp
     from portal.inventory.views import bp as inventory_bp
+    from portal.notifications.views import bp as notifications_bp
     from portal.orders.views import bp as orders_bp
     from portal.tenancy.views import bp as tenancy_bp
 
     blueprints = (home_bp, accounts_bp, users_bp, catalog_bp, orders_bp, inventory_bp, tenancy_bp)
-    for blueprint in (*blueprints, audit_bp):
+    for blueprint in (*blueprints, notifications_bp, audit_bp):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -59,6 +59,7 @@ def load_config(instance_path):
         # portal and its worker need no server; production sets an amqp:// URL.
         "BROKER_URL": _env("BROKER_URL", "filesystem://"),
         "BROKER_TRANSPORT_OPTIONS": _broker_folders(instance),
+        "TASK_QUEUE": _env("TASK_QUEUE", "jiyun"),
         "CATALOG_DIR": _env("CATALOG_DIR", str(Path(__file__).parent.parent / "catalog" / "items")),
         # Sessions: a short idle timeout, cookies that scripts cannot read.
         "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 30)),
@@ -86,6 +87,13 @@ def load_config(instance_path):
         # Reverse proxies in front of the portal whose X-Forwarded-For is trusted: the
         # client's address drives login throttling and goes into the audit log.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
+        # Email for notifications; without a host, notices stay in the portal only.
+        "SMTP_HOST": _env("SMTP_HOST", ""),
+        "SMTP_PORT": _env_int("SMTP_PORT", 25),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        "SMTP_USER": _env("SMTP_USER", ""),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD", ""),
+        "SMTP_FROM": _env("SMTP_FROM", "jiyun@localhost"),
         **_provisioning(instance),
     }
 

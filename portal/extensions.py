@@ -28,11 +28,13 @@ def init_celery(app):
         timezone="UTC",
         imports=("portal.provisioning.tasks", "portal.inventory.tasks"),
         broker_transport_options=app.config["BROKER_TRANSPORT_OPTIONS"],
+        task_default_queue=app.config["TASK_QUEUE"],
         beat_schedule={
             "reconcile": {
                 "task": "portal.inventory.reconcile",
                 "schedule": app.config["RECONCILE_MINUTES"] * 60.0,
             },
+            "leases": {"task": "portal.inventory.leases", "schedule": 3600.0},
             "resume-stalled": {
                 "task": "portal.provisioning.resume_stalled",
                 "schedule": 120.0,

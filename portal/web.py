@@ -5,10 +5,13 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import get_locale, gettext
+from flask_login import current_user
 
 from portal.accounts.roles import Role
 from portal.catalog.models import localized
+from portal.extensions import db
 from portal.inventory.states import LIFECYCLE_KINDS, ResourceState
+from portal.notifications.service import unread_count
 from portal.orders.states import EVENT_LABELS, OrderState, StepState
 from portal.provisioning.states import OPERATION_KINDS
 from portal.tenancy.vocabulary import (
@@ -71,6 +74,7 @@ def register_template_helpers(app):
             "quota_label": quota_label,
             "quota_list": quota_list,
             "ResourceState": ResourceState,
+            "unread_notices": lambda: unread_count(db.session, current_user),
             "LIFECYCLE_KINDS": LIFECYCLE_KINDS,
             "ACTION_LABELS": OPERATION_KINDS,
         }

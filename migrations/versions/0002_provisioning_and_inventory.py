@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 14:30:52.408311
+Create Date: 2026-11-26 14:38:00.059741
 
 """
 
@@ -41,6 +41,25 @@ def upgrade():
         sa.PrimaryKeyConstraint("name", name=op.f("pk_task_locks")),
     )
     op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("subject_zh", sa.String(length=200), nullable=False),
+        sa.Column("subject_en", sa.String(length=200), nullable=False),
+        sa.Column("body_zh", sa.Text(), nullable=False),
+        sa.Column("body_en", sa.Text(), nullable=False),
+        sa.Column("link", sa.String(length=255), nullable=True),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index("ix_notifications_user_read", ["user_id", "read_at"], unique=False)
+
+    op.create_table(
         "resources",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
@@ -64,6 +83,7 @@ def upgrade():
         sa.Column("sealed_secret", sa.Text(), nullable=True),
         sa.Column("attention", sa.Text(), nullable=True),
         sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_warned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -242,8 +262,27 @@ def upgrade():
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index("ix_audit_events_chain", ["agency_id", "id"], unique=False)
 
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        # Orders made before this revision all asked for a new resource.
+        batch_op.add_column(
+            sa.Column("purpose", sa.String(length=20), nullable=False, server_default="new")
+        )
+        batch_op.add_column(sa.Column("resource_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_orders_resource_id_resources"),
+            "resources",
+            ["resource_id"],
+            ["id"],
+            use_alter=True,
+        )
+
 
 def downgrade():
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_orders_resource_id_resources"), type_="foreignkey")
+        batch_op.drop_column("resource_id")
+        batch_op.drop_column("purpose")
+
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_events_chain")
 
@@ -271,5 +310,9 @@ def downgrade():
         batch_op.drop_index("ix_resources_agency_state")
 
     op.drop_table("resources")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_read")
+
+    op.drop_table("notifications")
     op.drop_table("task_locks")
     op.drop_table("cloud_orphans")

@@ -101,3 +101,8 @@ class ResourceActionIn(Schema):
 
 class SecretOut(Schema):
     password = fields.String()
+
+
+class LeaseExtensionIn(Schema):
+    days = fields.Integer(required=True, validate=validate.Range(1, 3650))
+    reason = fields.String(validate=validate.Length(max=2000))

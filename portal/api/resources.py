@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from portal.api.base import actor, authenticate_request
 from portal.api.resource_schemas import (
+    LeaseExtensionIn,
     OperationOut,
     ResourceActionIn,
     ResourceDetailOut,
@@ -11,8 +12,10 @@ from portal.api.resource_schemas import (
     ResourcePage,
     SecretOut,
 )
+from portal.api.schemas import OrderDetailOut
 from portal.extensions import db
 from portal.inventory import service
+from portal.orders.service import request_lease_extension
 from portal.provisioning.service import get_operation
 
 blp = Blueprint(
@@ -49,6 +52,16 @@ def act(data, resource_id):
     """Start a day-2 action; follow it at /operations/{id}."""
     params = {key: data[key] for key in ("flavor", "size_gb") if key in data}
     return service.request_action(db.session, actor(), resource_id, data["action"], params)
+
+
+@blp.post("/resources/<int:resource_id>/lease")
+@blp.arguments(LeaseExtensionIn)
+@blp.response(201, OrderDetailOut)
+def extend_lease(data, resource_id):
+    """Ask for more time: an order that goes through the item's approval chain."""
+    return request_lease_extension(
+        db.session, actor(), resource_id, data["days"], data.get("reason")
+    )
 
 
 @blp.post("/resources/<int:resource_id>/secret")

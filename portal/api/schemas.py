@@ -115,6 +115,8 @@ def order_row_out(row):
 
 
 class OrderDetailOut(OrderOut):
+    purpose = fields.String(metadata={"description": "new, or lease_extension"})
+    resource_id = fields.Integer(allow_none=True)
     catalog_version = fields.Integer(attribute="catalog_version.number")
     parameters = fields.Dict()
     spec = fields.Dict()

@@ -120,6 +120,12 @@ def request_action(session, actor, resource_id, action, params=None):
         )
     if running_operation(session, resource) is not None:
         raise Conflict(_l("Another operation on this resource is still running."))
+    return start_action(session, resource, action, params, actor)
+
+
+def start_action(session, resource, action, params, actor=None):
+    """Plan, record and enqueue an action already judged allowed (actor None: the
+    portal itself, e.g. retiring an expired lease)."""
     steps, extra = PLANNERS[action](session, resource, params)
     operation = action_operation(resource, action, steps, actor=actor, **extra)
     session.add(operation)

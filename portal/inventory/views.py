@@ -9,9 +9,11 @@ from portal.core.errors import DomainError
 from portal.core.inputs import page_number
 from portal.extensions import db
 from portal.inventory import service
-from portal.inventory.forms import ResourceActionForm
+from portal.inventory.forms import LeaseExtensionForm, ResourceActionForm
+from portal.inventory.leases import lease_of
 from portal.inventory.permissions import can
 from portal.inventory.states import ResourceState
+from portal.orders.service import request_lease_extension
 from portal.provisioning.service import get_operation
 
 bp = Blueprint("inventory", __name__)
@@ -37,11 +39,13 @@ def index():
     )
 
 
-def _render_detail(resource, form, error=None, secret=None, status=200):
+def _render_detail(resource, form, error=None, secret=None, status=200, lease_form=None):
     return render_template(
         "resources/detail.html",
         resource=resource,
         form=form,
+        lease=lease_of(resource),
+        lease_form=lease_form or LeaseExtensionForm(),
         error=error,
         secret=secret,
         operations=service.operations_of(db.session, resource),
@@ -76,6 +80,27 @@ def act(resource_id, action):
         return _render_detail(resource, form, error, status=error.status)
     flash(STARTED, "success")
     return redirect(url_for("inventory.detail", resource_id=resource_id))
+
+
+@bp.post("/resources/<int:resource_id>/lease")
+@login_required
+def extend_lease(resource_id):
+    form = LeaseExtensionForm()
+    resource = service.get_resource(db.session, current_user, resource_id)
+    if not form.validate_on_submit():
+        return _render_detail(resource, ResourceActionForm(), status=422, lease_form=form)
+    try:
+        order = request_lease_extension(
+            db.session, current_user, resource_id, form.days.data, form.reason.data
+        )
+    except DomainError as error:
+        db.session.rollback()
+        resource = service.get_resource(db.session, current_user, resource_id)
+        return _render_detail(
+            resource, ResourceActionForm(), error, status=error.status, lease_form=form
+        )
+    flash(_l("Your request for more time was sent for approval."), "success")
+    return redirect(url_for("orders.detail", order_id=order.id))
 
 
 @bp.post("/resources/<int:resource_id>/secret")

@@ -31,6 +31,9 @@ class Order(Base):
     # Set by the form that made the order: the same form posted twice makes one order.
     client_token: Mapped[str | None] = mapped_column(String(64))
     current_step: Mapped[int | None] = mapped_column(Integer)
+    # "new" makes a resource; "lease_extension" extends the lease of `resource_id`.
+    purpose: Mapped[str] = mapped_column(String(20), nullable=False, default="new")
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", use_alter=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, nullable=False, index=True

@@ -13,6 +13,9 @@ from portal.catalog.service import get_item
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.inventory import leases
+from portal.inventory.models import Resource
+from portal.inventory.service import get_resource
 from portal.orders import quota
 from portal.orders.messages import field_error_message
 from portal.orders.models import ApprovalStep, Order, OrderEvent, OrderQuotaCost
@@ -111,6 +114,8 @@ def create_order(
     # draft while the quota check queries). The related objects are given as well as
     # their ids: the checks read them before the flush; the audit events, the ids.
     order = Order(
+        created_at=utcnow(),  # before it is decided, though inserted after
+        purpose="new",
         agency_id=agency.id,
         agency=agency,
         item_id=item.id,
@@ -157,9 +162,69 @@ def submit_order(session, actor, order_id, expected_version=None):
 
 
 def _provision_if_approved(session, order):
-    """An order just approved is provisioned: planned now, run after the commit."""
-    if order.state == OrderState.APPROVED:
+    """An order just approved is carried out: a new resource is planned now and made
+    after the commit; a lease extension is applied at once."""
+    if order.state != OrderState.APPROVED:
+        return
+    if order.purpose == "lease_extension":
+        resource = session.get(Resource, order.resource_id)
+        leases.extend(session, resource, order.spec["days"], order)
+        move_order(session, order, None, OrderState.FULFILLED, "fulfilled")
+    else:
         provision(session, order)
+
+
+def request_lease_extension(session, actor, resource_id, days, reason=None):
+    """Ask for more time on a leased resource: an order through the item's chain."""
+    resource = get_resource(session, actor, resource_id)
+    if not can_order_for(actor, resource.agency):
+        raise Forbidden(_l("Only staff of the agency can ask for more time."))
+    leases.check_extension(resource, days)
+    pending = session.scalar(
+        select(Order.id).where(
+            Order.resource_id == resource.id,
+            Order.purpose == "lease_extension",
+            Order.state.in_([OrderState.SUBMITTED, OrderState.AWAITING_APPROVAL]),
+        )
+    )
+    if pending is not None:
+        raise Conflict(_l("An extension of this lease is already waiting for approval."))
+    reason = (reason or "").strip() or None
+    order = Order(
+        created_at=utcnow(),
+        agency_id=resource.agency_id,
+        agency=resource.agency,
+        item_id=resource.item_id,
+        item=resource.item,
+        catalog_version_id=resource.catalog_version_id,
+        catalog_version=resource.order.catalog_version,
+        created_by_id=actor.id,
+        created_by=actor,
+        state=OrderState.DRAFT,
+        parameters={"days": days, "reason": reason},
+        spec={"days": days},
+        sla_tier=resource.sla_tier,
+        purpose="lease_extension",
+        resource_id=resource.id,
+        costs=[],
+        steps=[],
+    )
+    order.events.append(OrderEvent(actor_id=actor.id, kind="created", to_state=OrderState.DRAFT))
+    audit.record(
+        session,
+        actor,
+        "order.created",
+        "order",
+        order,
+        agency_id=resource.agency_id,
+        after={"lease_extension": resource.id, "days": days},
+        note=reason,
+    )
+    _submit(session, actor, order)
+    session.add(order)
+    session.flush()
+    _provision_if_approved(session, order)
+    return order
 
 
 def _auto_approvable(definition, cost):
@@ -182,7 +247,9 @@ def _submit(session, actor, order):
     move_order(session, order, actor, OrderState.SUBMITTED, "submitted")
     definition = order.catalog_version.definition
     chain = definition["approval"]["chain"]
-    if not chain or _auto_approvable(definition, order.quota_cost):
+    # Automatic approval weighs what a new resource costs; an extension costs no
+    # quota, so it always goes to the item's approvers.
+    if not chain or (order.purpose == "new" and _auto_approvable(definition, order.quota_cost)):
         order.decided_at = utcnow()
         move_order(
             session,

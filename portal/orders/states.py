@@ -38,7 +38,8 @@ TRANSITIONS = {
     OrderState.DRAFT: {OrderState.SUBMITTED, OrderState.CANCELLED},
     OrderState.SUBMITTED: {OrderState.AWAITING_APPROVAL, OrderState.APPROVED, OrderState.CANCELLED},
     OrderState.AWAITING_APPROVAL: {OrderState.APPROVED, OrderState.REJECTED, OrderState.CANCELLED},
-    OrderState.APPROVED: {OrderState.PROVISIONING},
+    # A change that needs no provisioning (a lease extension) is fulfilled at once.
+    OrderState.APPROVED: {OrderState.PROVISIONING, OrderState.FULFILLED},
     OrderState.REJECTED: set(),
     OrderState.CANCELLED: set(),
     OrderState.PROVISIONING: {OrderState.FULFILLED, OrderState.FAILED},

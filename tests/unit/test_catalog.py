@@ -132,7 +132,7 @@ def test_a_change_makes_a_new_version_and_orders_keep_theirs(session, user, item
     edit(items_dir, "volume", lambda d: d["fields"][1].update(max=8000))
     report = sync_catalog(session, None, items_dir, note="bigger volumes")
     assert report.updated == ["volume"]
-    assert sorted(report.unchanged) == ["mysql", "postgresql", "vm"]
+    assert sorted(report.unchanged) == ["mysql", "postgresql", "test_vm", "vm"]
     item = get_item(session, "volume")
     assert item.current_version.number == 2
     assert item.current_version.note == "bigger volumes"

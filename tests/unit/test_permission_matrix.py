@@ -325,6 +325,19 @@ REVEAL_SECRET = expect(
     vendor_manager="404",
 )
 UNKNOWN_RESOURCE_ACTION = UNKNOWN_ORDER_ACTION
+# More time on a lease: the agency's own staff order it. The seeded volumes have no
+# lease, so those allowed are told 409 (nothing to extend); it must not be 403/404.
+EXTEND_LEASE = expect(
+    anonymous="unauth",
+    agency_member="own:409 other:404",
+    agency_manager="own:409 other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="404",
+    vendor_manager="404",
+)
 # Agencies: the user's subtree (bureau a has none below it), or all for platform roles.
 LIST_AGENCIES = expect(
     anonymous="unauth",
@@ -843,10 +856,16 @@ ROUTES = [
     Route("POST", "/resources/<int:resource_id>/<action>", RESOURCE, UNKNOWN_RESOURCE_ACTION,
           a_resource("/resources/{id}/frobnicate"), variant="an unknown action",
           effect=operation_count),
+    Route("POST", "/resources/<int:resource_id>/lease", RESOURCE, EXTEND_LEASE,
+          a_resource("/resources/{id}/lease", form={"days": "10", "reason": "matrix"}),
+          effect=order_count),
     Route("POST", "/resources/<int:resource_id>/secret", RESOURCE, REVEAL_SECRET,
           a_resource("/resources/{id}/secret"), effect=sealed_secret),
     Route("GET", "/operations/<operation_id>/progress", RESOURCE, VIEW_RESOURCE,
           a_resource("/operations/{op}/progress")),
+    # notifications: everyone's own
+    Route("GET", "/notifications/", NOTHING, ANY_USER, fixed("/notifications/")),
+    Route("POST", "/notifications/read", NOTHING, ANY_USER, fixed("/notifications/read")),
     # agencies and quotas
     Route("GET", "/agencies/", LISTING, LIST_AGENCIES, agencies_listed("/agencies/")),
     Route("GET", "/agencies/<int:agency_id>", AGENCY, VIEW_AGENCY, an_agency("/agencies/{id}")),
@@ -883,6 +902,8 @@ ROUTES = [
     Route("POST", "/api/v1/resources/<int:resource_id>/actions", RESOURCE, DELETE_RESOURCE,
           a_resource("/api/v1/resources/{id}/actions", json={"action": "delete"}),
           variant="delete", effect=operation_count),
+    Route("POST", "/api/v1/resources/<int:resource_id>/lease", RESOURCE, EXTEND_LEASE,
+          a_resource("/api/v1/resources/{id}/lease", json={"days": 10}), effect=order_count),
     Route("POST", "/api/v1/resources/<int:resource_id>/secret", RESOURCE, REVEAL_SECRET,
           a_resource("/api/v1/resources/{id}/secret", json={}), effect=sealed_secret),
     Route("GET", "/api/v1/operations/<uuid:operation_id>", RESOURCE, VIEW_RESOURCE,
