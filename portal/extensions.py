@@ -42,10 +42,18 @@ def init_celery(app):
         },
     )
 
-    class AppContextTask(celery.Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
+    # Tasks run in the context of the app bound last: one per worker process in
+    # production; in the test suite each test's own app (task classes, made once,
+    # must not keep the first).
+    celery.flask_app = app
+    if not getattr(celery.Task, "runs_in_app_context", False):
 
-    celery.Task = AppContextTask
+        class AppContextTask(celery.Task):
+            runs_in_app_context = True
+
+            def __call__(self, *args, **kwargs):
+                with celery.flask_app.app_context():
+                    return self.run(*args, **kwargs)
+
+        celery.Task = AppContextTask
     app.extensions["celery"] = celery

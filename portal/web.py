@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.inventory.states import LIFECYCLE_KINDS, ResourceState
 from portal.notifications.service import unread_count
 from portal.orders.states import EVENT_LABELS, OrderState, StepState
-from portal.provisioning.states import OPERATION_KINDS
+from portal.provisioning.states import OPERATION_EVENTS, OPERATION_KINDS, STEP_ACTIONS
 from portal.tenancy.vocabulary import (
     AGENCY_KINDS,
     BUSINESS_DOMAINS,
@@ -77,4 +77,6 @@ def register_template_helpers(app):
             "unread_notices": lambda: unread_count(db.session, current_user),
             "LIFECYCLE_KINDS": LIFECYCLE_KINDS,
             "ACTION_LABELS": OPERATION_KINDS,
+            "STEP_ACTIONS": STEP_ACTIONS,
+            "OPERATION_EVENTS": OPERATION_EVENTS,
         }

@@ -15,7 +15,10 @@ engine in one transaction:
            (limits of the agency and its ancestors, a row lock on the limiting
            agencies in id order, subtree usage), then INSERTs of the order, its quota
            cost rows, its timeline events and its audit events; the audit rows are
-           hashed but not chained, so no advisory lock serializes an agency's writers
+           hashed but not chained, so no advisory lock serializes an agency's writers;
+           an order approved at once is planned for provisioning as in the portal (its
+           resource, operation and steps, an audit row) and, after the commit, the
+           worker's task is published to the same broker and queue
 
 Callers are agency staff (the bench uses members); others get 403 here.
 Run by bench/api/run: gunicorn -c bench/api/gunicorn.conf.py bench.api.bare:app
@@ -24,8 +27,10 @@ Run by bench/api/run: gunicorn -c bench/api/gunicorn.conf.py bench.api.bare:app
 import hashlib
 import json
 import os
+import uuid
 from datetime import UTC, datetime
 
+from celery import Celery
 from flask import Flask, jsonify, request
 from sqlalchemy import create_engine, text
 
@@ -36,13 +41,22 @@ engine = create_engine(
     os.environ["BENCH_DATABASE_URL"], pool_size=int(os.environ.get("BENCH_THREADS", "4"))
 )
 app = Flask(__name__)
+# Only to publish: the portal's worker task, by name, to the portal's queue.
+broker = Celery(broker=os.environ["JIYUN_BROKER_URL"])
+QUEUE = os.environ["JIYUN_TASK_QUEUE"]
 
 AGENCY_ROLES = {"agency_member", "agency_manager"}
-HELD_STATES = ["submitted", "awaiting_approval", "approved"]  # what a quota counts
+HELD_STATES = [
+    "submitted",
+    "awaiting_approval",
+    "approved",
+    "provisioning",
+]  # orders a quota counts
+LIVE_STATES = ["provisioning", "active", "stopped", "missing"]  # resources a quota counts
 GENESIS = "0" * 64
 
 AUTH = text("""
-    SELECT u.id, u.username, u.agency_id, a.path,
+    SELECT u.id, u.username, u.agency_id, a.path, a.code, a.cloud_project_id,
            ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = u.id) AS roles
     FROM api_tokens t JOIN users u ON u.id = t.user_id
     LEFT JOIN agencies a ON a.id = u.agency_id
@@ -73,6 +87,25 @@ USAGE = text("""
     SELECT c.resource, sum(c.amount) FROM order_quota_costs c
     JOIN orders o ON o.id = c.order_id JOIN agencies a ON a.id = o.agency_id
     WHERE a.path LIKE :path || '%' AND o.state = ANY(:states) GROUP BY c.resource""")
+RESOURCE_USAGE = text("""
+    SELECT c.resource, sum(c.amount) FROM resource_quota_costs c
+    JOIN resources r ON r.id = c.resource_id JOIN agencies a ON a.id = r.agency_id
+    WHERE a.path LIKE :path || '%' AND r.state = ANY(:states) GROUP BY c.resource""")
+AGENCY_QUOTAS = text('SELECT resource, "limit" FROM quotas WHERE agency_id = :agency_id')
+INSERT_RESOURCE = text("""
+    INSERT INTO resources (agency_id, order_id, item_id, catalog_version_id, kind, name,
+        state, sla_tier, size, cloud, created_at, version)
+    VALUES (:agency_id, :order_id, :item_id, :version_id, :kind, :name, 'provisioning',
+        :sla_tier, CAST(:size AS jsonb), '{}', :now, 1)
+    RETURNING id""")
+INSERT_OPERATION = text("""
+    INSERT INTO operations (id, kind, agency_id, order_id, resource_id, spec, state,
+        attempts, created_at)
+    VALUES (:id, 'provision', :agency_id, :order_id, :resource_id, CAST(:spec AS jsonb),
+        'queued', 0, :now)""")
+INSERT_OPERATION_STEP = text("""
+    INSERT INTO operation_steps (operation_id, seq, name, action, params, state, attempts)
+    VALUES (:operation_id, :seq, :name, :action, CAST(:params AS jsonb), :state, 0)""")
 INSERT_ORDER = text("""
     INSERT INTO orders (agency_id, item_id, catalog_version_id, created_by_id, state,
         parameters, spec, sla_tier, current_step, version, created_at, submitted_at,
@@ -185,6 +218,9 @@ def _check_quota(conn, caller, cost):
     shortfalls = {}
     for agency in locked:
         used = dict(conn.execute(USAGE, {"path": agency.path, "states": HELD_STATES}).all())
+        held = conn.execute(RESOURCE_USAGE, {"path": agency.path, "states": LIVE_STATES})
+        for resource, amount in held:
+            used[resource] = (used.get(resource) or 0) + amount
         for quota in (q for q in limits if q.agency_id == agency.id):
             if cost[quota.resource] > quota.limit - (used.get(quota.resource) or 0):
                 shortfalls[quota.resource] = "exceeds the quota"
@@ -243,6 +279,9 @@ def submit():
         order["decided_at"] = order["now"] if approved else None
         steps = [] if approved else list(enumerate(chain, 1))
         order_id = _insert(conn, caller, item, order, cost, steps)
+        operation_id = _plan(conn, caller, item, order, order_id) if approved else None
+    if operation_id:
+        broker.send_task("portal.provisioning.run_operation", args=[operation_id], queue=QUEUE)
     return jsonify(_order_json(order_id, caller, item, order, cost, steps)), 201
 
 
@@ -277,6 +316,74 @@ def _insert(conn, caller, item, order, cost, steps):
         audit.append(_audit_row(actor, caller.agency_id, order_id, now, kind, after))
     conn.execute(INSERT_AUDIT, audit)
     return order_id
+
+
+def _plan(conn, caller, item, order, order_id):
+    """What the portal's provisioning.service.provision writes: the resource, its
+    operation and steps, an audit row; the operation's id."""
+    definition, spec, now = item.definition, order["spec"], order["now"]
+    plan = definition["provisioning"]
+    size = {key: spec[key] for key in ("size_gb", "vcpus", "ram_gb", "cloud_flavor") if key in spec}
+    resource_id = conn.execute(
+        INSERT_RESOURCE,
+        {
+            **order,
+            "order_id": order_id,
+            "kind": definition["kind"],
+            "name": str(spec[plan["name_from"]]),
+            "size": json.dumps(size),
+        },
+    ).scalar_one()
+    operation_id = str(uuid.uuid4())
+    steps = [("prepare_project", "cloud.prepare_project", {}, "pending")]
+    for step in plan["steps"]:
+        params = {key: step[key] for key in ("playbook", "size_from", "name_suffix") if key in step}
+        skipped = "only_if" in step and not spec.get(step["only_if"])
+        steps.append((step["name"], step["action"], params, "skipped" if skipped else "pending"))
+    quotas = dict(conn.execute(AGENCY_QUOTAS, {"agency_id": caller.agency_id}).all())
+    op_spec = {
+        **spec,
+        "agency_code": caller.code,
+        "project_id": caller.cloud_project_id,
+        "quotas": quotas,
+        "name": str(spec[plan["name_from"]]),
+        "sla_tier": order["sla_tier"],
+        "item_kind": definition["kind"],
+    }
+    conn.execute(
+        INSERT_OPERATION,
+        {
+            "id": operation_id,
+            "agency_id": caller.agency_id,
+            "order_id": order_id,
+            "resource_id": resource_id,
+            "spec": json.dumps(op_spec),
+            "now": now,
+        },
+    )
+    conn.execute(
+        INSERT_OPERATION_STEP,
+        [
+            {
+                "operation_id": operation_id,
+                "seq": seq,
+                "name": name,
+                "action": action,
+                "params": json.dumps(params),
+                "state": state,
+            }
+            for seq, (name, action, params, state) in enumerate(steps, 1)
+        ],
+    )
+    conn.execute(
+        INSERT_AUDIT,
+        [
+            _audit_row(
+                None, caller.agency_id, order_id, now, "provision.planned", {"order": order_id}
+            )
+        ],
+    )
+    return operation_id
 
 
 def _audit_row(actor, agency_id, order_id, now, kind, after):

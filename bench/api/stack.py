@@ -14,7 +14,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
+
+from amqp.exceptions import ChannelError
+from kombu import Connection
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "bench" / "api"
@@ -45,6 +49,9 @@ def children_cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
 class Stack:
     def __init__(self, database, ports, gunicorn_env):
         self.database = database
@@ -61,6 +68,10 @@ class Stack:
             "JIYUN_SECRET_KEY": secrets.token_urlsafe(32),
             "JIYUN_INSTANCE_PATH": str(self.tmp / "instance"),
             "BENCH_DATABASE_URL": self.url,
+            # Both apps publish each auto-approved order's provisioning task to RabbitMQ,
+            # as in production; no worker consumes it, and the queue goes at the end.
+            "JIYUN_BROKER_URL": BROKER_URL,
+            "JIYUN_TASK_QUEUE": f"jiyun-bench-{database}",
             **gunicorn_env,
         }
 
@@ -181,4 +192,10 @@ class Stack:
             self.stop(name)
         if self.db_created and not keep_database:
             self.drop_database()
+        self.delete_queue()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def delete_queue(self):
+        """The tasks both apps published: nobody was meant to run them."""
+        with suppress(ChannelError, OSError), Connection(BROKER_URL, connect_timeout=5) as broker:
+            broker.default_channel.queue_delete(self.env["JIYUN_TASK_QUEUE"])
