@@ -39,7 +39,7 @@ translations:
 
 # Updates the catalogs after interface text changed: translate, then `make translations`.
 extract-messages:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
 
 ## The whole suite: unit tests on SQLite, then everything (unit, integration with

@@ -1,4 +1,4 @@
-"""Which language and time zone a page is shown in."""
+"""Which language and time zone a page is shown in; N_ marks texts translated later."""
 
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
@@ -23,3 +23,9 @@ def select_timezone():
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone
     return None
+
+
+def N_(message):
+    """Mark a message for extraction only: it is translated where it is used, in the
+    reader's language (notifications are stored in both)."""
+    return message

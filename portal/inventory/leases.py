@@ -12,19 +12,20 @@ from portal.accounts.roles import Role
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, InvalidInput
+from portal.i18n import N_
 from portal.inventory import lifecycle
 from portal.inventory.models import Resource
 from portal.inventory.service import running_operation, start_action
 from portal.inventory.states import LIVE_STATES, ResourceState
 from portal.notifications.service import notify
 
-WARN = "The lease of %(name)s ends on %(end)s"
-WARN_BODY = (
+WARN = N_("The lease of %(name)s ends on %(end)s")
+WARN_BODY = N_(
     "Ask for an extension on the resource's page before then, or it is deleted "
     "%(grace)s days after the end."
 )
-RETIRED = "The lease of %(name)s ended: it is being deleted"
-EXTENDED = "The lease of %(name)s was extended to %(end)s"
+RETIRED = N_("The lease of %(name)s ended: it is being deleted")
+EXTENDED = N_("The lease of %(name)s was extended to %(end)s")
 
 
 def lease_of(resource):

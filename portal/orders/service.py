@@ -169,7 +169,7 @@ def _provision_if_approved(session, order):
     if order.purpose == "lease_extension":
         resource = session.get(Resource, order.resource_id)
         leases.extend(session, resource, order.spec["days"], order)
-        move_order(session, order, None, OrderState.FULFILLED, "fulfilled")
+        move_order(session, order, None, OrderState.FULFILLED, "lease_extended")
     else:
         provision(session, order)
 

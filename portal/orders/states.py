@@ -85,5 +85,6 @@ EVENT_LABELS = {
     "cancelled": _l("Cancelled"),
     "provisioning": _l("Provisioning started"),
     "fulfilled": _l("Resource ready"),
+    "lease_extended": _l("Lease extended"),
     "failed": _l("Provisioning failed"),
 }

@@ -54,6 +54,8 @@ NOVA_QUOTAS = {"instances": ("instances", 1), "vcpus": ("cores", 1), "ram_gb": (
 # The Nova status a wait for a normalized status ends at (None: the server is gone).
 NOVA_TARGET = {"active": "ACTIVE", "stopped": "SHUTOFF", "error": "ERROR", "deleted": None}
 NotFound = openstack.exceptions.NotFoundException
+# Servers per page when listing the whole cloud (list_tagged); the SDK follows the pages.
+LIST_PAGE = 50
 
 
 class OpenStackDriver(CloudDriver):
@@ -399,7 +401,11 @@ class OpenStackDriver(CloudDriver):
         # No filter finds "has the key, with any value" on the server side: list
         # everything the admin sees and keep what carries the tag.
         conn = self._conn
-        found = [server_object(s) for s in conn.compute.servers(all_projects=True)]
+        # In pages: for each page Nova asks Neutron for the ports of all its servers in
+        # one GET, and a page of a few hundred overflows Neutron's request line (Nova
+        # answers 500 "URI Too Long"; seen on the devcloud with ~160 servers).
+        servers = conn.compute.servers(all_projects=True, limit=LIST_PAGE)
+        found = [server_object(s) for s in servers]
         found += [volume_object(v) for v in conn.block_storage.volumes(all_projects=True)]
         found += [snapshot_object(s) for s in conn.block_storage.snapshots(all_projects=True)]
         return [item for item in found if OP_TAG in item.tags]
