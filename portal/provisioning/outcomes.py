@@ -59,6 +59,8 @@ def _provisioned(session, operation, resource, results):
     for result in results.values():
         cloud.update(result)
     resource.cloud = cloud
+    if cloud.get("project_id") and not resource.agency.cloud_project_id:
+        resource.agency.cloud_project_id = cloud["project_id"]
     resource.sealed_secret = operation.sealed_secret
     lease_days = operation.spec.get("lease_days")
     if lease_days:

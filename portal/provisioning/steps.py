@@ -58,6 +58,10 @@ def _volume_id(ctx):
 
 # Provisioning
 def prepare_project(ctx, _params):
+    # Made (with its quotas) for the agency's first resource and remembered on the
+    # agency; a quota change is pushed to the cloud when it is made (tenancy).
+    if ctx.spec.get("project_id"):
+        return {"project_id": ctx.spec["project_id"]}
     return {"project_id": ctx.driver.ensure_project(ctx.spec["agency_code"], ctx.spec["quotas"])}
 
 

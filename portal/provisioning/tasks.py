@@ -11,7 +11,10 @@ from portal.extensions import celery, db
 from portal.provisioning import engine
 from portal.provisioning.automation import make_playbook_runner
 from portal.provisioning.drivers import current_driver
+from portal.provisioning.drivers.base import TransientCloudError
 from portal.provisioning.service import RUN_OPERATION, stalled_operations
+from portal.tenancy.models import Agency
+from portal.tenancy.service import SYNC_PROJECT
 
 log = logging.getLogger(__name__)
 
@@ -56,5 +59,18 @@ def resume_stalled(session):
 def resume_stalled_task():
     try:
         return resume_stalled(db.session)
+    finally:
+        db.session.remove()
+
+
+@celery.task(name=SYNC_PROJECT, bind=True, acks_late=True, max_retries=5, time_limit=300)
+def sync_project(self, agency_id):
+    """Push an agency's quotas to its cloud project (after an operator changed them)."""
+    try:
+        agency = db.session.get(Agency, agency_id)
+        if agency is not None and agency.cloud_project_id:
+            current_driver().ensure_project(agency.code, agency.quota_limits())
+    except TransientCloudError as error:
+        raise self.retry(countdown=engine.backoff(self.request.retries)) from error
     finally:
         db.session.remove()

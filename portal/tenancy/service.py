@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.core import audit
+from portal.core.aftercommit import after_commit
 from portal.core.errors import Forbidden, InvalidInput, NotFound
+from portal.extensions import celery
 from portal.tenancy.models import Agency, Quota
 from portal.tenancy.permissions import agency_scope, can_manage_quotas, can_view_agency
 from portal.tenancy.vocabulary import (
@@ -16,6 +18,9 @@ from portal.tenancy.vocabulary import (
     OUTSOURCING_MODES,
     QUOTA_RESOURCES,
 )
+
+# Named, not imported: provisioning builds on tenancy, not the other way round.
+SYNC_PROJECT = "portal.provisioning.sync_project"
 
 
 def create_agency(
@@ -147,4 +152,8 @@ def set_quotas(session, actor, agency_id, limits):
         before=before,
         after=agency.quota_limits(),
     )
+    if agency.cloud_project_id:
+        # The agency's cloud project enforces the same limits; a worker pushes them.
+        agency_id = agency.id
+        after_commit(session, lambda: celery.send_task(SYNC_PROJECT, args=[agency_id]))
     return agency

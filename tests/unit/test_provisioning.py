@@ -2,6 +2,9 @@
 (steps, adoption on re-run, retries, compensation) and what it leaves in the
 inventory. The real OpenStack and Ansible runs are in tests/integration."""
 
+import json
+import sqlite3
+
 import pytest
 from flask import current_app
 from sqlalchemy import select
@@ -19,7 +22,8 @@ from portal.provisioning.drivers import current_driver
 from portal.provisioning.drivers.base import tags_for
 from portal.provisioning.models import Operation
 from portal.provisioning.states import OperationState, StepState
-from portal.provisioning.tasks import runtime
+from portal.provisioning.tasks import runtime, sync_project
+from portal.tenancy.service import set_quotas
 
 VM_WITH_DATA = {"hostname": "gis-1", "flavor": "small", "data_volume_gb": 50, "purpose": "GIS"}
 SMALL_VOLUME = {"volume_name": "logs", "size_gb": 50, "purpose": "日志"}
@@ -249,3 +253,26 @@ def _committed(operation_id):
 def test_the_resource_is_recorded_once_per_order(session, user):
     order = approved(session, user, "volume", SMALL_VOLUME)
     assert session.scalar(select(Resource).where(Resource.order_id == order.id)) is not None
+
+
+def test_the_agency_project_is_made_once_and_follows_quota_changes(session, user, app):
+    first = approved(session, user, "volume", SMALL_VOLUME)
+    run(session, operation_of(session, first))
+    agency = first.agency
+    project = agency.cloud_project_id
+    assert project == operation_of(session, first).resource.cloud["project_id"]
+    # The next order of the agency uses the project without asking the cloud again.
+    current_driver().reachable = False
+    second = approved(session, user, "volume", {**SMALL_VOLUME, "volume_name": "logs-2"})
+    operation = operation_of(session, second)
+    assert operation.spec["project_id"] == project
+    assert not run(session, operation).finished  # create_volume needs the cloud
+    assert operation.steps[0].state == StepState.DONE
+    current_driver().reachable = True
+    # An operator's quota change reaches the project through the worker's task.
+    set_quotas(session, user("operator"), agency.id, {"instances": 3})
+    session.commit()
+    sync_project.apply(args=[agency.id])
+    with sqlite3.connect(app.config["SIMULATED_CLOUD_PATH"]) as cloud:
+        (quotas,) = cloud.execute("SELECT quotas FROM projects WHERE id = ?", (project,)).fetchone()
+    assert json.loads(quotas)["instances"] == 3
