@@ -117,6 +117,8 @@ def _provisioning(instance):
         "CLOUD_DRIVER": driver,
         "OS_CLOUD": _env("OS_CLOUD", "jiyun"),  # the clouds.yaml entry to use
         "OS_NETWORK": _env("OS_NETWORK", ""),  # network new servers join; none if empty
+        # The first wait between looks at a changing server or volume (it then grows).
+        "OS_POLL_SECONDS": float(_env("OS_POLL_SECONDS", "0.05")),
         "SIMULATED_CLOUD_PATH": _env("SIMULATED_CLOUD_PATH", str(instance / "simulated-cloud.db")),
         "SIMULATED_BOOT_SECONDS": float(_env("SIMULATED_BOOT_SECONDS", "2")),
         "AUTOMATION": _env("AUTOMATION", "simulated" if driver == "simulated" else "ansible"),

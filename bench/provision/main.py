@@ -27,7 +27,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import report
-from paths import Direct, Failed, Poller, Portal, Stopped, provision_operations, split
+from paths import (
+    Direct,
+    Failed,
+    Poller,
+    Portal,
+    Stopped,
+    listed,
+    provision_operations,
+    split,
+)
 from stack import BARE_ITEM, ROOT, Stack
 
 PARTS = ("single", "burst", "playbook")
@@ -194,26 +203,49 @@ class Bench:
     # -- burst ------------------------------------------------------------------------
 
     def burst(self):
+        """Each side in turn: its burst, its check, then its servers deleted, so the
+        second side does not run beside the first one's 100 live servers."""
         args = self.args
         size, clients, poll = args.burst, args.clients, args.burst_poll_ms
         print(f"burst: {size} orders / {size} direct creates, {clients} at a time", flush=True)
-        result = {"size": size, "clients": clients, "poll_ms": poll}
+        result = {"size": size, "clients": clients, "poll_ms": poll, "first": "direct"}
+        check = {"problems": []}
+        sides = {
+            "direct": (
+                lambda: self.direct.create(self.name("d", "b"), self.poller(poll)),
+                self.check_direct,
+                lambda s: self.direct.delete(s["server_id"], self.poller(poll)),
+            ),
+            "portal": (
+                lambda: self.portal.create(self.name("p", "b"), self.poller(poll)),
+                self.check_portal,
+                None,  # needs the resource ids: see below
+            ),
+        }
         before, _ = busy_cores_since(None)
-        result["direct"] = self.burst_side(
-            "direct",
-            size,
-            clients,
-            lambda: self.direct.create(self.name("d", "b"), self.poller(poll)),
-        )
-        result["portal"] = self.burst_side(
-            "portal",
-            size,
-            clients,
-            lambda: self.portal.create(self.name("p", "b"), self.poller(poll)),
-        )
+        for label, (job, checker, delete) in sides.items():
+            side = self.burst_side(label, size, clients, job)
+            result[label] = side
+            found = checker(side)
+            check["problems"] += found.pop("problems")
+            check.update(found)
+            if delete is None:
+                resources = self.portal.resources_by_order()
+                jobs = [
+                    lambda r=resources[s["order_id"]]: self.portal.delete(
+                        r["id"], self.poller(poll)
+                    )
+                    for s in side["samples"]
+                    if s["order_id"] in resources
+                ]
+            else:
+                jobs = [lambda s=s, delete=delete: delete(s) for s in side["samples"]]
+            began = time.time()
+            self.run_parallel(0, clients, jobs)
+            side["delete_wall"] = time.time() - began
+            print(f"  {label}: deleted in {side['delete_wall']:.1f} s", flush=True)
         _, self.load["burst"] = busy_cores_since(before)
-        result["check"] = self.check_burst(result)
-        self.delete_burst(result)
+        result["check"] = check
         return result
 
     def burst_side(self, label, size, clients, job):
@@ -222,20 +254,19 @@ class Bench:
         print(f"  {label}: {wall:.1f} s", flush=True)
         return {"wall": wall, "samples": samples, "splits": []}
 
-    def check_burst(self, result):
+    def check_portal(self, side):
         """No order lost or duplicated: one provision operation per order, succeeded,
-        and exactly one server in Nova tagged with each operation; all direct servers."""
+        and exactly one server in Nova tagged with each operation, none for others."""
         problems = []
-        orders = [s["order_id"] for s in result["portal"]["samples"]]
-        by_order = provision_operations(self.sql, orders)
-        servers = list(self.direct.conn.compute.servers())
+        by_order = provision_operations(self.sql, [s["order_id"] for s in side["samples"]])
         per_op = {}
-        for server in servers:
+        for server in listed(self.direct.conn):
             for tag in server.tags or []:
                 if tag.startswith("jiyun_op:"):
-                    per_op[tag.split(":", 1)[1]] = per_op.get(tag.split(":", 1)[1], 0) + 1
+                    operation_id = tag.split(":", 1)[1]
+                    per_op[operation_id] = per_op.get(operation_id, 0) + 1
         fulfilled = one_server = 0
-        for sample in result["portal"]["samples"]:
+        for sample in side["samples"]:
             found = by_order.get(sample["order_id"], [])
             if len(found) != 1:
                 problems.append(f"order {sample['order_id']}: {len(found)} operations")
@@ -246,50 +277,16 @@ class Bench:
             one_server += count == 1
             if count != 1:
                 problems.append(f"operation {operation['id']}: {count} servers")
-            result["portal"]["splits"].append(split(sample, operation))
+            side["splits"].append(split(sample, operation))
         if per_op:
             problems.append(f"{len(per_op)} servers of operations outside the burst")
-        mine = {s["server_id"] for s in result["direct"]["samples"]}
-        direct = [s for s in self.direct.servers() if s.id in mine]
-        if len(direct) != len(mine):
-            problems.append(f"direct: {len(direct)} of {len(mine)} servers found")
-        return {
-            "fulfilled": fulfilled,
-            "one_server": one_server,
-            "direct_servers": len(direct),
-            "problems": problems,
-        }
+        return {"fulfilled": fulfilled, "one_server": one_server, "problems": problems}
 
-    def delete_burst(self, result):
-        """Delete what the burst made, at the same concurrency (timed, not a target)."""
-        clients, poll = self.args.clients, self.args.burst_poll_ms
-        began = time.time()
-        self.run_parallel(
-            0,
-            clients,
-            [
-                lambda s=s: self.direct.delete(s["server_id"], self.poller(poll))
-                for s in result["direct"]["samples"]
-            ],
-        )
-        result["direct"]["delete_wall"] = time.time() - began
-        resources = self.portal.resources_by_order()
-        began = time.time()
-        self.run_parallel(
-            0,
-            clients,
-            [
-                lambda r=resources[s["order_id"]]: self.portal.delete(r["id"], self.poller(poll))
-                for s in result["portal"]["samples"]
-                if s["order_id"] in resources
-            ],
-        )
-        result["portal"]["delete_wall"] = time.time() - began
-        print(
-            f"  deleted: direct {result['direct']['delete_wall']:.1f} s, "
-            f"portal {result['portal']['delete_wall']:.1f} s",
-            flush=True,
-        )
+    def check_direct(self, side):
+        mine = {s["server_id"] for s in side["samples"]}
+        found = [s for s in self.direct.servers() if s.id in mine]
+        problems = [] if len(found) == len(mine) else [f"direct: {len(found)} of {len(mine)}"]
+        return {"direct_servers": len(found), "problems": problems}
 
     # -- playbook ---------------------------------------------------------------------
 

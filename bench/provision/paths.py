@@ -111,7 +111,21 @@ class Direct:
         return {"total": seen - began}
 
     def servers(self):
-        return [s for s in self.conn.compute.servers() if self.tag in (s.tags or [])]
+        return [s for s in listed(self.conn) if self.tag in (s.tags or [])]
+
+
+def listed(conn, attempts=3):
+    """The project's servers in detail (with their tags), 50 a page: for a page of
+    ~100 servers the devcloud's Nova asks Neutron with a URL longer than Neutron's
+    gunicorn takes (4094 bytes) and answers 500. Retried once or twice for the load."""
+    for attempt in range(attempts):
+        try:
+            return list(conn.compute.servers(limit=50))
+        except openstack.exceptions.HttpException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(5)
+    return []
 
 
 # -- B: through the portal's API -------------------------------------------------------

@@ -107,6 +107,13 @@ def burst_table(burst):
         ):
             values = [s[key] for s in b["splits"]]
             lines.append(f"  {label:44} {'':>8} {_ms(median(values))} {_ms(p95(values))}")
+            if key == "worker":
+                for name in b["splits"][0]["steps"]:
+                    values = [s["steps"].get(name, 0) for s in b["splits"]]
+                    lines.append(
+                        f"  {'    step ' + name:44} {'':>8} "
+                        f"{_ms(median(values))} {_ms(p95(values))}"
+                    )
     lines.append(f"  {'B / A wall':44} {b['wall'] / a['wall']:8.2f}")
     for label, side in (("delete A (same concurrency)", a), ("delete B (same concurrency)", b)):
         if side.get("delete_wall") is not None:

@@ -201,23 +201,29 @@ class Stack:
 
     def clean_cloud(self):
         """Delete every server in the run's project (only this run's agency uses it: the
-        portal's, tagged jiyun_op, and the direct path's, tagged jiyun_bench), wait until
-        they are gone, then delete the project."""
+        portal's, tagged jiyun_op, and the direct path's, tagged jiyun_bench), until none
+        is left, then the project. Listed by id only and retried: under load the
+        devcloud's Nova can answer a detailed list with a 500 (its Neutron calls)."""
         conn = self.connect()
         if self.project_id is None and self.find_project(conn) is None:
             return
         scoped = conn.connect_as(project_id=self.project_id)
-        servers = list(scoped.compute.servers())
-        print(f"  deleting {len(servers)} server(s) and project jiyun-{self.agency_code}")
-        for server in servers:
-            scoped.compute.delete_server(server.id, ignore_missing=True)
-        deadline = time.monotonic() + 300
-        while list(scoped.compute.servers()) and time.monotonic() < deadline:
-            time.sleep(1)
-        left = list(scoped.compute.servers())
-        if left:
-            raise RuntimeError(f"{len(left)} server(s) still in jiyun-{self.agency_code}")
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                ids = [server.id for server in scoped.compute.servers(details=False)]
+                for server_id in ids:
+                    scoped.compute.delete_server(server_id, ignore_missing=True)
+            except openstack.exceptions.HttpException as error:
+                ids = [f"unknown ({error})"]
+            if not ids:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"servers left in jiyun-{self.agency_code}: {ids[:3]}")
+            print(f"  deleting {len(ids)} server(s) in jiyun-{self.agency_code}", flush=True)
+            time.sleep(3)
         conn.identity.delete_project(self.project_id, ignore_missing=True)
+        print(f"  deleted project jiyun-{self.agency_code}", flush=True)
 
     # -- broker -----------------------------------------------------------------------
 

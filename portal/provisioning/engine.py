@@ -98,6 +98,12 @@ def _held_elsewhere(session, operation_id):
     operation = session.get(Operation, operation_id)
     if operation is None or operation.state_enum.finished:
         return Outcome(finished=True)
+    if operation.claimed_until is None:
+        # The other run let go between our claim and this look (it ended with a retry,
+        # or is between doing and undoing): there is no claim to wait for, and
+        # subtracting from None raised TypeError and failed this task. Look again soon.
+        session.rollback()
+        return Outcome(finished=False, retry_in=1.0)
     # Another run holds it: look again when its claim lapses (it may have died).
     remaining = (operation.claimed_until - utcnow()).total_seconds()
     session.rollback()
@@ -132,6 +138,7 @@ def _forward(session, operation, runtime):
             session, operation, kind, message, seq, True
         )
         do, _undo = HANDLERS[step.action]
+        ctx.first_attempt = step.attempts == 1
         result = do(ctx, step.params)
         step.state, step.result, step.finished_at = StepState.DONE, result, utcnow()
         ctx.results[step.name] = result

@@ -30,6 +30,8 @@ class StepContext:
     results: dict = field(default_factory=dict)
     secret: str | None = None
     emit: object = None  # emit(kind, message): a line on the live timeline
+    # The step's first run: nothing can have been made yet, so nothing to look up.
+    first_attempt: bool = False
 
     @property
     def project_id(self):
@@ -66,7 +68,7 @@ def prepare_project(ctx, _params):
 
 
 def create_server(ctx, _params):
-    server = ctx.driver.find_server(ctx.project_id, ctx.operation_id)
+    server = None if ctx.first_attempt else ctx.driver.find_server(ctx.project_id, ctx.operation_id)
     if server is None:
         server = ctx.driver.create_server(
             ctx.project_id,
@@ -89,7 +91,7 @@ def undo_create_server(ctx, _params):
 
 
 def create_volume(ctx, params):
-    volume = ctx.driver.find_volume(ctx.project_id, ctx.operation_id)
+    volume = None if ctx.first_attempt else ctx.driver.find_volume(ctx.project_id, ctx.operation_id)
     if volume is None:
         volume = ctx.driver.create_volume(
             ctx.project_id,

@@ -91,7 +91,8 @@ def test_a_step_run_again_adopts_what_the_first_attempt_made(session, user):
     made = current_driver().create_volume(
         project, name="logs", size_gb=50, tags=tags_for(operation.id, order.agency_id)
     )
-    operation.steps[1].state = StepState.RUNNING
+    # What the first run had committed before making it: the step running, once.
+    operation.steps[1].state, operation.steps[1].attempts = StepState.RUNNING, 1
     session.commit()
     assert run(session, operation).finished
     assert operation.state == OperationState.SUCCEEDED

@@ -9,7 +9,11 @@ def make_driver(config):
     if name == "openstack":
         from portal.provisioning.drivers.openstack import OpenStackDriver
 
-        return OpenStackDriver(config["OS_CLOUD"], network=config["OS_NETWORK"] or None)
+        return OpenStackDriver(
+            config["OS_CLOUD"],
+            network=config["OS_NETWORK"] or None,
+            poll_interval=config["OS_POLL_SECONDS"],
+        )
     if name == "simulated":
         from portal.provisioning.drivers.simulated import SimulatedDriver
 

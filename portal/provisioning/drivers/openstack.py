@@ -32,6 +32,7 @@ from portal.provisioning.drivers.base import (
     OP_TAG,
     CloudDriver,
     CloudError,
+    CloudObject,
     NotFoundInCloud,
     TransientCloudError,
 )
@@ -58,10 +59,13 @@ NotFound = openstack.exceptions.NotFoundException
 LIST_PAGE = 50
 
 
+POLL_GROWTH, MAX_POLL_SECONDS = 1.5, 2.0
+
+
 class OpenStackDriver(CloudDriver):
     name = "openstack"
 
-    def __init__(self, cloud_name, *, network=None, poll_interval=0.2, action_timeout=300.0):
+    def __init__(self, cloud_name, *, network=None, poll_interval=0.05, action_timeout=300.0):
         self.network = network
         self.poll_interval = poll_interval
         # How long the actions that wait (start, stop, resize, delete, attach…) may
@@ -153,8 +157,17 @@ class OpenStackDriver(CloudDriver):
             metadata=dict(tags),
             tags=[f"{OP_TAG}:{tags[OP_TAG]}"],
         )
-        # The answer to a create holds little more than the id.
-        return server_object(compute.get_server(server.id))
+        # The answer to a create holds little more than the id; the caller waits for
+        # the server next, which reads it whole.
+        return CloudObject(
+            kind="server",
+            id=server.id,
+            name=name,
+            status="building",
+            tags=dict(tags),
+            flavor=flavor,
+            project_id=project_id,
+        )
 
     @translated
     def get_server(self, project_id, server_id):
@@ -197,13 +210,17 @@ class OpenStackDriver(CloudDriver):
         answers (False, what the object is now) meanwhile."""
         timeout = timeout or self.action_timeout
         deadline = time.monotonic() + timeout
+        # Often at first, when a fast cloud is likely done, then less and less, so that
+        # long waits of many workers do not load the cloud's APIs.
+        interval = self.poll_interval
         while True:
             done, answer = check()
             if done:
                 return answer
             if time.monotonic() >= deadline:
                 raise TransientCloudError(f"{answer}, not {wanted}, after {timeout} s.")
-            time.sleep(self.poll_interval)
+            time.sleep(interval)
+            interval = min(interval * POLL_GROWTH, MAX_POLL_SECONDS)
 
     @translated
     def start_server(self, project_id, server_id):
