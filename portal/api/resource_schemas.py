@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from portal.core.inputs import MAX_PAGE
+from portal.core.inputs import MAX_ID, MAX_PAGE
 from portal.inventory.service import ACTIONS
 
 
@@ -79,6 +79,9 @@ class ResourceDetailOut(ResourceOut):
 class ResourceListArgs(Schema):
     state = fields.String()
     kind = fields.String()
+    order_id = fields.Integer(
+        validate=validate.Range(1, MAX_ID), metadata={"description": "what an order made"}
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 

@@ -33,6 +33,7 @@ def resources(args):
         actor(),
         state=args.get("state"),
         kind=args.get("kind"),
+        order_id=args.get("order_id"),
         page=args["page"],
         per_page=args["per_page"],
     )

@@ -33,7 +33,7 @@ ACTIONS = {
 }
 
 
-def list_resources(session, actor, *, state=None, kind=None, page=1, per_page=50):
+def list_resources(session, actor, *, state=None, kind=None, order_id=None, page=1, per_page=50):
     """The resources the actor may see, newest first; returns (resources, total).
     Deleted and failed ones are listed only when asked for by state."""
     conditions = [agency_scope(actor, Resource.agency_id)]
@@ -43,6 +43,8 @@ def list_resources(session, actor, *, state=None, kind=None, page=1, per_page=50
         conditions.append(Resource.state.notin_([ResourceState.DELETED, ResourceState.FAILED]))
     if kind:
         conditions.append(Resource.kind == kind)
+    if order_id:
+        conditions.append(Resource.order_id == order_id)
     total = session.scalar(select(func.count()).select_from(Resource).where(*conditions))
     resources = session.scalars(
         select(Resource)

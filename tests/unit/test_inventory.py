@@ -180,6 +180,9 @@ def test_the_api_lists_reads_and_acts(api, session, user):
     listing = api("member.a").get("/api/v1/resources").get_json()
     assert [r["id"] for r in listing["resources"]] == [vm.id]
     assert api("member.b").get("/api/v1/resources").get_json()["resources"] == []
+    made = api("member.a").get(f"/api/v1/resources?order_id={vm.order_id}").get_json()
+    assert [r["id"] for r in made["resources"]] == [vm.id]
+    assert api("member.a").get("/api/v1/resources?order_id=999").get_json()["total"] == 0
     detail = api("member.a").get(f"/api/v1/resources/{vm.id}").get_json()
     assert detail["events"][0]["kind"] == "created" and detail["cloud"]["server_id"]
     started = api("member.a").post(f"/api/v1/resources/{vm.id}/actions", json={"action": "stop"})
