@@ -158,3 +158,15 @@ def spec_names(definition):
         for option in form_field.get("options") or []:
             names.update(option["sets"])
     return names
+
+
+def auto_approvable(definition, cost):
+    """Whether the item's policy approves a request of this quota cost by itself."""
+    rule = definition["approval"].get("auto_approve")
+    if not rule:
+        return False
+    return all(cost.get(resource, 0) <= most for resource, most in rule["within"].items())
+
+
+def needs_approval(definition, cost):
+    return bool(definition["approval"]["chain"]) and not auto_approvable(definition, cost)

@@ -1,5 +1,6 @@
 """Resources and operations: list, read, act (day-2 actions), credentials once."""
 
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from portal.api.base import actor, authenticate_request
@@ -15,7 +16,7 @@ from portal.api.resource_schemas import (
 from portal.api.schemas import OrderDetailOut
 from portal.extensions import db
 from portal.inventory import service
-from portal.orders.service import request_lease_extension
+from portal.orders.changes import request_lease_extension, request_resize
 from portal.provisioning.service import get_operation
 
 blp = Blueprint(
@@ -49,9 +50,16 @@ def resource(resource_id):
 @blp.post("/resources/<int:resource_id>/actions")
 @blp.arguments(ResourceActionIn)
 @blp.response(202, OperationOut)
+@blp.alt_response(201, schema=OrderDetailOut, description="a resize that needs approval")
 def act(data, resource_id):
-    """Start a day-2 action; follow it at /operations/{id}."""
+    """Start a day-2 action; follow it at /operations/{id}. A resize beyond what the
+    item approves automatically becomes an order for its approvers instead (201)."""
     params = {key: data[key] for key in ("flavor", "size_gb") if key in data}
+    if data["action"] == "resize":
+        operation, order = request_resize(db.session, actor(), resource_id, data.get("flavor"))
+        if order is not None:
+            return jsonify(OrderDetailOut().dump(order)), 201
+        return operation
     return service.request_action(db.session, actor(), resource_id, data["action"], params)
 
 

@@ -4,7 +4,7 @@ once. Functions add and flush; the caller commits, then the worker is asked."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from catalog.form import quota_cost
+from catalog.form import needs_approval, quota_cost
 from portal.core import audit
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.core.sealing import unseal
@@ -103,7 +103,12 @@ def _applies(resource, action):
 
 def request_action(session, actor, resource_id, action, params=None):
     """Start a day-2 action; returns its operation (enqueued after commit)."""
-    params = params or {}
+    resource = checked_for_action(session, actor, resource_id, action)
+    return start_action(session, resource, action, params or {}, actor)
+
+
+def checked_for_action(session, actor, resource_id, action):
+    """The resource, locked, once the actor may do the action to it now."""
     session.execute(select(Resource.id).where(Resource.id == resource_id).with_for_update())
     resource = get_resource(session, actor, resource_id)
     if action not in ACTIONS:
@@ -122,7 +127,7 @@ def request_action(session, actor, resource_id, action, params=None):
         )
     if running_operation(session, resource) is not None:
         raise Conflict(_l("Another operation on this resource is still running."))
-    return start_action(session, resource, action, params, actor)
+    return resource
 
 
 def start_action(session, resource, action, params, actor=None):
@@ -130,6 +135,7 @@ def start_action(session, resource, action, params, actor=None):
     portal itself, e.g. retiring an expired lease)."""
     steps, extra = PLANNERS[action](session, resource, params)
     operation = action_operation(resource, action, steps, actor=actor, **extra)
+    operation.order_id = params.get("approved_order")
     session.add(operation)
     session.flush()
     audit.record(
@@ -163,23 +169,29 @@ def _plan_power(action):
     )
 
 
-def _new_cost(session, resource, spec_change):
-    """The quota cost after a change, checked (and locked) against the quotas."""
-    definition = _definition(resource)
-    cost = quota_cost(definition, {**resource.order.spec, **resource.size, **spec_change})
+def cost_after(resource, spec_change):
+    """(the resource's quota cost after a change, what it grows by: positive parts)"""
+    cost = quota_cost(
+        _definition(resource), {**resource.order.spec, **resource.size, **spec_change}
+    )
     current = resource.quota_cost
     growth = {name: amount - current.get(name, 0) for name, amount in cost.items()}
-    if any(amount > 0 for amount in growth.values()):
-        quota.check_and_lock(
-            session, resource.agency, {k: max(v, 0) for k, v in growth.items()}, quota.HELD_STATES
-        )
+    return cost, {name: amount for name, amount in growth.items() if amount > 0}
+
+
+def _new_cost(session, resource, spec_change, checked=False):
+    """The quota cost after a change, checked (and locked) against the quotas unless an
+    approved order already holds the growth."""
+    cost, growth = cost_after(resource, spec_change)
+    if growth and not checked:
+        quota.check_and_lock(session, resource.agency, growth, quota.HELD_STATES)
     return cost
 
 
-def _plan_resize(session, resource, params):
+def resize_size(resource, chosen):
+    """The size a resize to the item's flavour option `chosen` gives, or InvalidInput."""
     flavor_field = next(f for f in _definition(resource)["fields"] if f["name"] == "flavor")
     options = {o["value"]: o["sets"] for o in flavor_field["options"] if o["sets"]}
-    chosen = params.get("flavor")
     if chosen not in options:
         raise InvalidInput(
             _l("Choose a size."),
@@ -188,10 +200,20 @@ def _plan_resize(session, resource, params):
     sets = options[chosen]
     if sets["cloud_flavor"] == resource.size.get("cloud_flavor"):
         raise Conflict(_l("The resource already has this size."), {"flavor": _l("Unchanged.")})
-    size = {"flavor": chosen, **sets}
-    cost = _new_cost(session, resource, size)
+    return {"flavor": chosen, **sets}
+
+
+def _plan_resize(session, resource, params):
+    size = resize_size(resource, params.get("flavor"))
+    approved = params.get("approved_order") is not None
+    if not approved and needs_approval(_definition(resource), cost_after(resource, size)[0]):
+        raise Conflict(
+            _l("This size needs approval: ask for it as a request."),
+            {"flavor": _l("Beyond what is approved automatically.")},
+        )
+    cost = _new_cost(session, resource, size, checked=approved)
     return [("resize_server", "cloud.resize_server", {})], {
-        "cloud_flavor": sets["cloud_flavor"],
+        "cloud_flavor": size["cloud_flavor"],
         "size": size,
         "quota_cost": cost,
     }

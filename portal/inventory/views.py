@@ -13,7 +13,7 @@ from portal.inventory.forms import LeaseExtensionForm, ResourceActionForm
 from portal.inventory.leases import lease_of
 from portal.inventory.permissions import can
 from portal.inventory.states import ResourceState
-from portal.orders.service import request_lease_extension
+from portal.orders.changes import request_lease_extension, request_resize
 from portal.provisioning.service import get_operation
 
 bp = Blueprint("inventory", __name__)
@@ -73,7 +73,15 @@ def act(resource_id, action):
         return _render_detail(resource, form, status=422)
     params = {"flavor": form.flavor.data, "size_gb": form.size_gb.data}
     try:
-        service.request_action(db.session, current_user, resource_id, action, params)
+        if action == "resize":
+            _operation, order = request_resize(
+                db.session, current_user, resource_id, form.flavor.data
+            )
+            if order is not None:
+                flash(_l("This size needs approval: your request was sent."), "success")
+                return redirect(url_for("orders.detail", order_id=order.id))
+        else:
+            service.request_action(db.session, current_user, resource_id, action, params)
     except DomainError as error:
         db.session.rollback()
         resource = service.get_resource(db.session, current_user, resource_id)

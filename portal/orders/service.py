@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from catalog.form import quota_cost, resolve_spec, validate_parameters
+from catalog.form import auto_approvable, quota_cost, resolve_spec, validate_parameters
 from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
 from portal.catalog.models import CatalogItem
@@ -15,7 +15,7 @@ from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.inventory import leases
 from portal.inventory.models import Resource
-from portal.inventory.service import get_resource
+from portal.inventory.service import start_action
 from portal.orders import quota
 from portal.orders.messages import field_error_message
 from portal.orders.models import ApprovalStep, Order, OrderEvent, OrderQuotaCost
@@ -143,10 +143,10 @@ def create_order(
         after={"item": item.key, "version": version.number, "parameters": values, "sla_tier": tier},
     )
     if submit:
-        _submit(session, actor, order)
+        submit_checked(session, actor, order)
     session.add(order)
     session.flush()
-    _provision_if_approved(session, order)
+    carry_out_if_approved(session, order)
     return order
 
 
@@ -155,86 +155,36 @@ def submit_order(session, actor, order_id, expected_version=None):
     _check_version(order, expected_version)
     if order.created_by_id != actor.id:
         raise Forbidden(_l("Only the person who drafted a request can submit it."))
-    _submit(session, actor, order)
+    submit_checked(session, actor, order)
     session.flush()
-    _provision_if_approved(session, order)
+    carry_out_if_approved(session, order)
     return order
 
 
-def _provision_if_approved(session, order):
+def carry_out_if_approved(session, order):
     """An order just approved is carried out: a new resource is planned now and made
-    after the commit; a lease extension is applied at once."""
+    after the commit, as is a resize; a lease extension is applied at once."""
     if order.state != OrderState.APPROVED:
         return
     if order.purpose == "lease_extension":
         resource = session.get(Resource, order.resource_id)
         leases.extend(session, resource, order.spec["days"], order)
         move_order(session, order, None, OrderState.FULFILLED, "lease_extended")
+    elif order.purpose == "resize":
+        # The order holds the quota the resize adds until the resource does.
+        resource = session.get(Resource, order.resource_id)
+        move_order(session, order, None, OrderState.PROVISIONING, "provisioning")
+        start_action(
+            session,
+            resource,
+            "resize",
+            {"flavor": order.spec["flavor"], "approved_order": order.id},
+        )
     else:
         provision(session, order)
 
 
-def request_lease_extension(session, actor, resource_id, days, reason=None):
-    """Ask for more time on a leased resource: an order through the item's chain."""
-    resource = get_resource(session, actor, resource_id)
-    if not can_order_for(actor, resource.agency):
-        raise Forbidden(_l("Only staff of the agency can ask for more time."))
-    leases.check_extension(resource, days)
-    pending = session.scalar(
-        select(Order.id).where(
-            Order.resource_id == resource.id,
-            Order.purpose == "lease_extension",
-            Order.state.in_([OrderState.SUBMITTED, OrderState.AWAITING_APPROVAL]),
-        )
-    )
-    if pending is not None:
-        raise Conflict(_l("An extension of this lease is already waiting for approval."))
-    reason = (reason or "").strip() or None
-    order = Order(
-        created_at=utcnow(),
-        agency_id=resource.agency_id,
-        agency=resource.agency,
-        item_id=resource.item_id,
-        item=resource.item,
-        catalog_version_id=resource.catalog_version_id,
-        catalog_version=resource.order.catalog_version,
-        created_by_id=actor.id,
-        created_by=actor,
-        state=OrderState.DRAFT,
-        parameters={"days": days, "reason": reason},
-        spec={"days": days},
-        sla_tier=resource.sla_tier,
-        purpose="lease_extension",
-        resource_id=resource.id,
-        costs=[],
-        steps=[],
-    )
-    order.events.append(OrderEvent(actor_id=actor.id, kind="created", to_state=OrderState.DRAFT))
-    audit.record(
-        session,
-        actor,
-        "order.created",
-        "order",
-        order,
-        agency_id=resource.agency_id,
-        after={"lease_extension": resource.id, "days": days},
-        note=reason,
-    )
-    _submit(session, actor, order)
-    session.add(order)
-    session.flush()
-    _provision_if_approved(session, order)
-    return order
-
-
-def _auto_approvable(definition, cost):
-    rule = definition["approval"].get("auto_approve")
-    if not rule:
-        return False
-    return all(cost.get(resource, 0) <= most for resource, most in rule["within"].items())
-
-
-def _submit(session, actor, order):
+def submit_checked(session, actor, order):
     """Check and decide a draft; the caller flushes (a new order is not in the session yet)."""
     if order.state != OrderState.DRAFT:
         raise Conflict(_l("Only a draft can be submitted."))
@@ -249,7 +199,7 @@ def _submit(session, actor, order):
     chain = definition["approval"]["chain"]
     # Automatic approval weighs what a new resource costs; an extension costs no
     # quota, so it always goes to the item's approvers.
-    if not chain or (order.purpose == "new" and _auto_approvable(definition, order.quota_cost)):
+    if not chain or (order.purpose == "new" and auto_approvable(definition, order.quota_cost)):
         order.decided_at = utcnow()
         move_order(
             session,
@@ -321,7 +271,7 @@ def approve_order(session, actor, order_id, comment=None, expected_version=None)
             note=step.comment,
         )
     session.flush()
-    _provision_if_approved(session, order)
+    carry_out_if_approved(session, order)
     return order
 
 

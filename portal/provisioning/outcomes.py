@@ -52,6 +52,9 @@ def succeeded(session, operation, results):
         resource.deleted_at = utcnow()
         lifecycle.set_quota_cost(resource, {})
     lifecycle.record(session, resource, kind, state=state, size=size, operation_id=operation.id)
+    if operation.order_id:  # a change that was approved as an order
+        order = session.get(Order, operation.order_id)
+        move_order(session, order, None, OrderState.FULFILLED, "fulfilled")
 
 
 def _provisioned(session, operation, resource, results):
@@ -75,7 +78,11 @@ def _provisioned(session, operation, resource, results):
 
 def failed(session, operation):
     if operation.kind != "provision":
-        return  # the resource stays as it was; the operation says what went wrong
+        # The resource stays as it was; the operation (and its order) say what went wrong.
+        if operation.order_id:
+            order = session.get(Order, operation.order_id)
+            move_order(session, order, None, OrderState.FAILED, "failed", operation.error)
+        return
     resource = session.get(Resource, operation.resource_id)
     resource.state = ResourceState.FAILED
     order = session.get(Order, operation.order_id)

@@ -8,8 +8,10 @@ from portal.accounts.models import User
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded
 from portal.inventory.service import allowed_actions, request_action, reveal_secret
 from portal.inventory.states import ResourceState
+from portal.orders.changes import request_resize
 from portal.orders.quota import subtree_usage
 from portal.orders.service import approve_order, create_order
+from portal.orders.states import OrderState
 from portal.provisioning import engine
 from portal.provisioning.drivers import current_driver
 from portal.provisioning.models import Operation
@@ -62,9 +64,23 @@ def test_stop_start_reboot_follow_the_cloud_and_the_lifecycle(session, user):
     assert times == sorted(times) and all(t.tzinfo for t in times)
 
 
+def resized(session, user, vm, flavor):
+    """A resize beyond automatic approval: ordered, approved by both, carried out."""
+    _operation, order = request_resize(session, user("member.a"), vm.id, flavor)
+    for approver in ("manager.a", "operator"):
+        approve_order(session, user(approver), order.id, "ok")
+    session.commit()
+    operation = session.scalar(select(Operation).where(Operation.order_id == order.id))
+    assert engine.run(session, operation.id, runtime(current_app)).finished
+    session.refresh(vm)
+    return order
+
+
 def test_resize_rechecks_the_quota_and_moves_the_resources_cost(session, user):
     vm = provisioned(session, user)
-    act(session, user("member.a"), vm, "resize", flavor="large")
+    with pytest.raises(Conflict, match="needs approval"):
+        request_action(session, user("operator"), vm.id, "resize", {"flavor": "large"})
+    resized(session, user, vm, "large")
     assert vm.size["cloud_flavor"] == "jy.large" and server(vm).flavor == "jy.large"
     assert vm.quota_cost["vcpus"] == 4 and vm.quota_cost["ram_gb"] == 8
     assert vm.events[-1].kind == "resized" and vm.events[-1].size["vcpus"] == 4
@@ -81,7 +97,7 @@ def test_a_resize_beyond_the_quota_is_refused_and_changes_nothing(session, user)
         session, user, who="member.c", params={**VM, "hostname": "app-2", "data_volume_gb": 0}
     )
     with pytest.raises(QuotaExceeded):
-        request_action(session, user("member.c"), vm.id, "resize", {"flavor": "large"})
+        request_resize(session, user("member.c"), vm.id, "large")
     session.rollback()
     assert session.scalars(select(Operation).where(Operation.resource_id == vm.id)).all() == [
         vm.order and session.scalar(select(Operation).where(Operation.order_id == vm.order_id))
@@ -194,3 +210,29 @@ def test_the_api_lists_reads_and_acts(api, session, user):
     bad = api("member.a").post(f"/api/v1/resources/{vm.id}/actions", json={"action": "explode"})
     assert bad.status_code == 422
     assert api("member.b").get(f"/api/v1/operations/{started.get_json()['id']}").status_code == 404
+
+
+def test_a_resize_beyond_automatic_approval_is_an_order_for_the_items_chain(session, user):
+    vm = provisioned(session, user, params={**VM, "data_volume_gb": 0})
+    with pytest.raises(InvalidInput):
+        request_resize(session, user("member.a"), vm.id, "gigantic")
+    operation, order = request_resize(session, user("member.a"), vm.id, "medium")
+    session.commit()
+    assert operation is None and order.purpose == "resize"
+    assert order.state == OrderState.AWAITING_APPROVAL
+    assert order.quota_cost == {"vcpus": 1, "ram_gb": 2}  # what it adds, held while pending
+    assert subtree_usage(session, vm.agency)["vcpus"] == 2
+    with pytest.raises(Conflict, match="already waiting"):
+        request_resize(session, user("member2.a"), vm.id, "large")
+    session.rollback()
+    approve_order(session, user("manager.a"), order.id, "ok")
+    approve_order(session, user("operator"), order.id, "ok")
+    session.commit()
+    assert order.state == OrderState.PROVISIONING
+    resize = session.scalar(select(Operation).where(Operation.order_id == order.id))
+    assert resize.kind == "resize" and resize.resource_id == vm.id
+    assert engine.run(session, resize.id, runtime(current_app)).finished
+    session.refresh(order)
+    assert order.state == OrderState.FULFILLED
+    assert vm.size["cloud_flavor"] == "jy.medium" and server(vm).flavor == "jy.medium"
+    assert subtree_usage(session, vm.agency)["vcpus"] == 2  # counted once, on the resource

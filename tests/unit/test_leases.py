@@ -15,7 +15,8 @@ from portal.inventory.leases import retire_expired, warn_expiring
 from portal.inventory.states import ResourceState
 from portal.notifications.models import Notification
 from portal.notifications.service import unread_count
-from portal.orders.service import approve_order, create_order, request_lease_extension
+from portal.orders.changes import request_lease_extension
+from portal.orders.service import approve_order, create_order
 from portal.orders.states import OrderState
 from portal.provisioning import engine
 from portal.provisioning.models import Operation
