@@ -39,8 +39,9 @@ class Runtime:
 
     @property
     def claim(self):
-        # Longer than the longest wait a step may make, so a live run keeps its claim.
-        return timedelta(seconds=self.config["PROVISION_WAIT_SECONDS"] + 60)
+        # Longer than the longest step: a step waits at most twice (a resize waits for
+        # the new size, then for its confirmation), so a live run keeps its claim.
+        return timedelta(seconds=2 * self.config["PROVISION_WAIT_SECONDS"] + 60)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ print what they said when something goes wrong.
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,13 +18,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kombu import Connection
+from kombu import Connection, pools
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 BROKER_URL = os.environ.get("JIYUN_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 # One prefix per test session: queues of this session never meet another's.
 SESSION = uuid.uuid4().hex[:8]
+RECEIVED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] received")
 READY_SECONDS = 60  # a worker imports the portal, openstacksdk and Ansible: a few seconds
 
 
@@ -58,12 +60,11 @@ def point_celery_at(celery):
     unit tests' memory:// broker) would keep receiving what this test enqueues. Drop
     those caches; call again when the test is over to give the next app a clean start.
     """
-    pool, celery._pool = celery._pool, None
-    if pool is not None:
-        pool.force_close_all()
-    amqp = celery.__dict__.pop("amqp", None)
-    if amqp is not None and amqp._producer_pool is not None:
-        amqp._producer_pool.force_close_all()
+    celery._pool = None
+    celery.__dict__.pop("amqp", None)  # its router, queues and producer pool
+    # kombu keeps pools per broker URL for the whole process: close and forget them,
+    # or the next app would be handed this one's (closed) pool.
+    pools.reset()
 
 
 def worker_env(*, database_url, queue, secret_key, directory, clouds_yaml, **settings):
@@ -120,9 +121,10 @@ class Worker:
                 "--hostname",
                 f"{name}@%h",
                 # Talk to the queue only: other workers on this broker are not ours.
+                # (Heartbeats stay on: their timer also wakes the worker's event loop,
+                # which without it notices a SIGTERM only ~10 s later.)
                 "--without-gossip",
                 "--without-mingle",
-                "--without-heartbeat",
             ],
             cwd=REPO,
             env=env,
@@ -166,6 +168,10 @@ class Worker:
         if self.alive():
             with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                 os.killpg(self.process.pid, signum)
+
+    def received(self):
+        """Ids of the task messages this worker received, in order."""
+        return RECEIVED.findall(self.log())
 
     def log(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

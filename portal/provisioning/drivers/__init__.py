@@ -13,6 +13,7 @@ def make_driver(config):
             config["OS_CLOUD"],
             network=config["OS_NETWORK"] or None,
             poll_interval=config["OS_POLL_SECONDS"],
+            action_timeout=config["PROVISION_WAIT_SECONDS"],
         )
     if name == "simulated":
         from portal.provisioning.drivers.simulated import SimulatedDriver
