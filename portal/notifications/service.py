@@ -10,7 +10,6 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select, update
 
-from portal.accounts.models import User
 from portal.core.aftercommit import after_commit
 from portal.core.db import utcnow
 from portal.notifications.models import Notification
@@ -88,7 +87,3 @@ def mark_all_read(session, user):
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
-
-
-def users_by_id(session, ids):
-    return session.scalars(select(User).where(User.id.in_(ids))).all()

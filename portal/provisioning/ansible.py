@@ -64,11 +64,6 @@ class PlaybookResult:
     artifact_dir: str
 
 
-class PlaybookFailed(Exception):
-    """For callers that turn a PlaybookResult that did not succeed into an error;
-    run_playbook itself never raises it."""
-
-
 def run_playbook(
     playbook,
     *,
