@@ -105,12 +105,17 @@ def create_volume(ctx, params):
     return {"volume_id": volume.id, "size_gb": volume.size_gb}
 
 
+def _remove_volume(ctx, volume):
+    """Detach the volume from the resource's server if attached, then delete it."""
+    if volume is None:
+        return
+    if volume.status == "in-use" and _server_id(ctx):
+        ctx.driver.detach_volume(ctx.project_id, _server_id(ctx), volume.id)
+    ctx.driver.delete_volume(ctx.project_id, volume.id)
+
+
 def undo_create_volume(ctx, _params):
-    volume = ctx.driver.find_volume(ctx.project_id, ctx.operation_id)
-    if volume is not None:
-        if volume.status == "in-use" and _server_id(ctx):
-            ctx.driver.detach_volume(ctx.project_id, _server_id(ctx), volume.id)
-        ctx.driver.delete_volume(ctx.project_id, volume.id)
+    _remove_volume(ctx, ctx.driver.find_volume(ctx.project_id, ctx.operation_id))
 
 
 def attach_volume(ctx, _params):
@@ -251,11 +256,7 @@ def delete_server(ctx, _params):
 
 
 def delete_volume(ctx, _params):
-    volume = ctx.driver.get_volume(ctx.project_id, _volume_id(ctx))
-    if volume is not None:
-        if volume.status == "in-use" and _server_id(ctx):
-            ctx.driver.detach_volume(ctx.project_id, _server_id(ctx), volume.id)
-        ctx.driver.delete_volume(ctx.project_id, volume.id)
+    _remove_volume(ctx, ctx.driver.get_volume(ctx.project_id, _volume_id(ctx)))
     return {}
 
 
