@@ -12,6 +12,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from billing.metrics import DEFAULT_STOPPED_METRICS, METRICS
+
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="use a-z, 0-9 and _ (start with a letter)")
 FIELD_TYPES = ("integer", "string", "choice", "boolean")
 ITEM_KINDS = ("vm", "volume", "database")
@@ -137,6 +139,19 @@ class Lease(Strict):
     grace_days = fields.Integer(load_default=7, validate=validate.Range(0, 90))
 
 
+class BillingPolicy(Strict):
+    """What the item's resources cost while stopped, and what an order over the
+    agency's budget does: blocked, or sent to the platform for approval."""
+
+    stopped_metrics = fields.List(
+        fields.String(validate=validate.OneOf(sorted(METRICS))),
+        load_default=list(DEFAULT_STOPPED_METRICS),
+    )
+    over_budget = fields.String(
+        load_default="approval", validate=validate.OneOf(("block", "approval"))
+    )
+
+
 class ItemSchema(Strict):
     key = fields.String(required=True, validate=NAME)
     kind = fields.String(required=True, validate=validate.OneOf(ITEM_KINDS))
@@ -150,6 +165,7 @@ class ItemSchema(Strict):
     sla_tiers = fields.List(fields.Nested(SlaTier), required=True, validate=validate.Length(1, 5))
     provisioning = fields.Nested(Provisioning, required=True)
     lease = fields.Nested(Lease)
+    billing = fields.Nested(BillingPolicy, load_default=lambda: BillingPolicy().load({}))
 
     @post_load
     def _field_key(self, data, **_kwargs):

@@ -49,6 +49,7 @@ def create_app(config=None):
 def _import_models():
     # Every model is known to the metadata before anything creates or migrates tables.
     from portal.accounts import models as _accounts  # noqa: F401
+    from portal.billing import models as _billing  # noqa: F401
     from portal.catalog import models as _catalog  # noqa: F401
     from portal.core import audit as _audit  # noqa: F401
     from portal.core import locks as _locks  # noqa: F401

@@ -1,4 +1,4 @@
-"""`flask --app portal <group> <command>`: catalog, demo, users, audit; reconcile."""
+"""`flask --app portal <group> <command>`: catalog, demo, users, audit, billing; reconcile."""
 
 import click
 from flask import current_app
@@ -9,6 +9,7 @@ from catalog.loader import CatalogInvalid
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.accounts.service import create_api_token, create_user
+from portal.billing.cli import billing_cli
 from portal.catalog.service import sync_catalog
 from portal.core.audit import verify_chain
 from portal.core.errors import DomainError
@@ -23,7 +24,7 @@ audit_cli = AppGroup("audit", help="The audit log.")
 
 
 def init_app(app):
-    for group in (catalog_cli, demo_cli, users_cli, audit_cli):
+    for group in (catalog_cli, demo_cli, users_cli, audit_cli, billing_cli):
         app.cli.add_command(group)
     app.cli.add_command(reconcile_command)
 

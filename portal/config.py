@@ -61,6 +61,7 @@ def load_config(instance_path):
         "BROKER_TRANSPORT_OPTIONS": _broker_folders(instance),
         "TASK_QUEUE": _env("TASK_QUEUE", "jiyun"),
         "CATALOG_DIR": _env("CATALOG_DIR", str(Path(__file__).parent.parent / "catalog" / "items")),
+        "PRICES_DIR": _env("PRICES_DIR", str(Path(__file__).parent.parent / "billing" / "prices")),
         # Sessions: a short idle timeout, cookies that scripts cannot read.
         "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 30)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_HOURS", 12)),
@@ -100,12 +101,14 @@ def load_config(instance_path):
 
 def _broker_folders(instance):
     folder = instance / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        # Exchange tables; kombu's default is ./control, wherever the process started.
+        "control_folder": str(folder / "control"),
     }
 
 

@@ -26,7 +26,7 @@ def init_celery(app):
         task_time_limit=600,
         task_soft_time_limit=540,
         timezone="UTC",
-        imports=("portal.provisioning.tasks", "portal.inventory.tasks"),
+        imports=("portal.provisioning.tasks", "portal.inventory.tasks", "portal.billing.tasks"),
         broker_transport_options=app.config["BROKER_TRANSPORT_OPTIONS"],
         task_default_queue=app.config["TASK_QUEUE"],
         beat_schedule={
@@ -35,6 +35,8 @@ def init_celery(app):
                 "schedule": app.config["RECONCILE_MINUTES"] * 60.0,
             },
             "leases": {"task": "portal.inventory.leases", "schedule": 3600.0},
+            # Every ten minutes, so an hour is metered soon after it ends.
+            "meter": {"task": "portal.billing.meter", "schedule": 600.0},
             "resume-stalled": {
                 "task": "portal.provisioning.resume_stalled",
                 "schedule": 120.0,

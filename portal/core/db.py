@@ -2,8 +2,9 @@
 
 import sqlite3
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -72,3 +73,38 @@ def _sqlite_begin(conn):
     # quota check and the write that depends on it cannot interleave with another's.
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class ScaledDecimal(TypeDecorator):
+    """A Decimal kept exactly as a scaled integer (money in fen: places=2; rates in
+    millionths of a yuan: places=6), so sums in SQL are exact on every database."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places):
+        super().__init__()
+        self.places = places
+        self.scale = 10**places
+        self.quantum = Decimal(1).scaleb(-places)
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        if value != value.quantize(self.quantum):
+            raise ValueError(f"{value} has more than {self.places} decimal places")
+        return int(value * self.scale)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / self.scale).quantize(self.quantum)
+
+
+def Money():
+    return ScaledDecimal(2)
+
+
+def Rate():
+    return ScaledDecimal(6)

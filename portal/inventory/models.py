@@ -27,6 +27,8 @@ class Resource(Base):
         String(20), nullable=False, default=ResourceState.PROVISIONING
     )
     sla_tier: Mapped[str] = mapped_column(String(40), nullable=False)
+    # The business system it serves, as the order named it: bills subtotal by it.
+    application: Mapped[str | None] = mapped_column(String(60))
     # The size as ordered, then as resized: vcpus, ram_gb, flavor, disk sizes.
     size: Mapped[dict] = mapped_column(JSONType, nullable=False)
     # Where it lives: project, server, volume ids; addresses; database host and name.
@@ -84,7 +86,11 @@ class LifecycleEvent(Base):
     metering reads these, so they are written in the same commit as the change."""
 
     __tablename__ = "lifecycle_events"
-    __table_args__ = (Index("ix_lifecycle_events_resource_time", "resource_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_lifecycle_events_resource_time", "resource_id", "occurred_at"),
+        # Metering reads every resource's events of an hour.
+        Index("ix_lifecycle_events_occurred_at", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[int] = mapped_column(

@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from catalog.form import auto_approvable, quota_cost, resolve_spec, validate_parameters
 from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
+from portal.billing.budgets import order_over_budget
 from portal.catalog.models import CatalogItem
 from portal.catalog.service import get_item
 from portal.core import audit
@@ -30,6 +31,8 @@ from portal.orders.transitions import move_order
 from portal.provisioning.service import provision
 from portal.tenancy.models import Agency
 from portal.tenancy.permissions import agency_scope
+
+PLATFORM_APPROVER = Role.PLATFORM_OPERATOR.value
 
 
 def _as_int(value):
@@ -196,10 +199,12 @@ def submit_checked(session, actor, order):
     order.submitted_at = utcnow()
     move_order(session, order, actor, OrderState.SUBMITTED, "submitted")
     definition = order.catalog_version.definition
-    chain = definition["approval"]["chain"]
+    chain, over_budget = _approval_chain(session, order, definition)
     # Automatic approval weighs what a new resource costs; an extension costs no
-    # quota, so it always goes to the item's approvers.
-    if not chain or (order.purpose == "new" and auto_approvable(definition, order.quota_cost)):
+    # quota, so it always goes to the item's approvers; over budget, the platform decides.
+    if not chain or (
+        order.purpose == "new" and not over_budget and auto_approvable(definition, order.quota_cost)
+    ):
         order.decided_at = utcnow()
         move_order(
             session,
@@ -212,6 +217,31 @@ def submit_checked(session, actor, order):
         order.steps = [ApprovalStep(seq=index, role=role) for index, role in enumerate(chain, 1)]
         order.current_step = 1
         move_order(session, order, actor, OrderState.AWAITING_APPROVAL, "awaiting_approval")
+
+
+def _approval_chain(session, order, definition):
+    """(chain, over budget): the item's chain; a new resource over its agency's budget
+    is refused, or also needs the platform's approval, as the item's billing policy says."""
+    chain = list(definition["approval"]["chain"])
+    if order.purpose != "new":
+        return chain, False
+    over = order_over_budget(session, order)
+    if not over:
+        return chain, False
+    status = over[0]
+    if definition.get("billing", {}).get("over_budget") == "block":
+        raise Conflict(
+            _l(
+                "This request would exceed the %(year)s budget of %(agency)s "
+                "(%(spent)s of %(budget)s yuan spent); this item cannot be ordered over budget.",
+                year=status.year,
+                agency=status.agency.name_zh,
+                spent=f"{status.spent:,.2f}",
+                budget=f"{status.budget:,.2f}",
+            ),
+            {"budget": _l("Over budget.")},
+        )
+    return (chain if PLATFORM_APPROVER in chain else [*chain, PLATFORM_APPROVER]), True
 
 
 def decision_refusal(actor, order):

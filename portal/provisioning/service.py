@@ -44,6 +44,7 @@ def provision(session, order):
         name=str(order.spec[definition["provisioning"]["name_from"]]),
         sla_tier=order.sla_tier,
         size={key: order.spec[key] for key in SIZE_KEYS if key in order.spec},
+        application=(order.spec.get("application") or "").strip() or None,
     )
     session.add(resource)
     operation = provision_operation(order, resource)

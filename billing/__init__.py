@@ -1,0 +1,1 @@
+"""Metering, price lists, rating and bill exports: a library the portal uses (no portal imports)."""

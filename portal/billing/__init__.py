@@ -1,0 +1,1 @@
+"""Metering, rating and chargeback bills in the portal."""

@@ -1,0 +1,48 @@
+"""Billing months: a month is the Asia/Shanghai calendar month, stored as UTC bounds."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from portal.core.errors import InvalidInput
+
+BILLING_ZONE = ZoneInfo("Asia/Shanghai")
+HOUR = timedelta(hours=1)
+
+
+def month_bounds(month):
+    """[start, end) of the month (a date, its first day) in UTC."""
+    start = datetime(month.year, month.month, 1, tzinfo=BILLING_ZONE)
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    end = datetime(following.year, following.month, 1, tzinfo=BILLING_ZONE)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def month_of(moment):
+    local = moment.astimezone(BILLING_ZONE)
+    return date(local.year, local.month, 1)
+
+
+def previous_month(month):
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def parse_month(text):
+    """'2026-10' → date(2026, 10, 1), or a clear error."""
+    try:
+        parsed = datetime.strptime(str(text).strip(), "%Y-%m")  # noqa: DTZ007 - a month, no time
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a month: write it as YYYY-MM", {"month": "YYYY-MM"}
+        ) from None
+    return date(parsed.year, parsed.month, 1)
+
+
+def floor_hour(moment):
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_between(start, end):
+    hour = floor_hour(start)
+    while hour < end:
+        yield hour
+        hour += HOUR

@@ -1,0 +1,211 @@
+"""Rating: turning a month's usage records into bill lines, in the database.
+
+Each bill gets its rates resolved once per price period (the agency's kind and
+negotiated terms applied: bill_rates); then one INSERT … SELECT sums the month's usage
+per resource, metric and period and prices it, so no usage row passes through Python
+and memory stays flat however many rows there are. Amounts round once, at the line,
+half up to the fen: amount = quantity (unit-seconds) / 3600 × rate.
+"""
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import bindparam, delete, func, insert, select, text
+
+from billing.prices import NoPriceInEffect, Rates, periods
+from portal.billing.models import BillLine, BillRate, MeteredHour
+from portal.billing.periods import HOUR, floor_hour, month_bounds
+from portal.billing.prices import current_price_lists
+from portal.core.db import UTCDateTime, utcnow
+from portal.core.errors import Conflict
+from portal.inventory.models import LifecycleEvent
+
+CENT = Decimal("0.01")
+# quantity × rate (in millionths of a yuan) / 3600 s / 10^6 × 100 fen = … / 36,000,000
+FEN_DIVISOR = 36_000_000
+RATED_KINDS = ("usage", "service_fee")
+
+
+def rate_bills(session, bills, *, now=None):
+    """(Re)rate draft bills of one month: replace their usage and service fee lines,
+    keep their adjustments and credits, refresh their totals. Only flushes."""
+    if not bills:
+        return
+    month = bills[0].month
+    start, end = month_bounds(month)
+    now = now or utcnow()
+    if end > now:
+        raise Conflict(f"{month:%Y-%m} has not ended: its bills can be made from {end:%Y-%m-%d}")
+    _require_metered(session, start, end)
+    price_lists = current_price_lists(session)
+    try:
+        pieces = periods([row.definition for row in price_lists], start, end)
+    except NoPriceInEffect as gap:
+        raise Conflict(
+            f"no price list is in effect from {gap.start:%Y-%m-%d %H:%M} UTC: load one first"
+        ) from None
+    bill_ids = [bill.id for bill in bills]
+    session.execute(
+        delete(BillLine).where(BillLine.bill_id.in_(bill_ids), BillLine.kind.in_(RATED_KINDS))
+    )
+    session.execute(delete(BillRate).where(BillRate.bill_id.in_(bill_ids)))
+    _write_rates(session, bills, pieces)
+    _write_usage_lines(session, bill_ids, start, end, pieces, now)
+    _refuse_unpriced(session, bill_ids)
+    _write_service_fees(session, bills, pieces, now)
+    used = [_price_list_ref(row) for row in price_lists if _in_pieces(row, pieces)]
+    for bill in bills:
+        bill.price_lists = used
+        bill.generated_at = now
+    refresh_totals(session, bills)
+
+
+def refresh_totals(session, bills):
+    sums = defaultdict(lambda: defaultdict(lambda: Decimal(0)))
+    for bill_id, kind, amount in session.execute(
+        select(BillLine.bill_id, BillLine.kind, func.sum(BillLine.amount))
+        .where(BillLine.bill_id.in_([bill.id for bill in bills]))
+        .group_by(BillLine.bill_id, BillLine.kind)
+    ):
+        sums[bill_id][kind] = amount  # sum() keeps the column's type: Decimal yuan
+    for bill in bills:
+        by_kind = sums[bill.id]
+        bill.usage = by_kind["usage"]
+        bill.service_fee = by_kind["service_fee"]
+        bill.adjustments = by_kind["adjustment"]
+        bill.credits = by_kind["sla_credit"]
+        bill.total = bill.usage + bill.service_fee + bill.adjustments + bill.credits
+    session.flush()
+
+
+def _require_metered(session, start, end):
+    first = session.scalar(select(func.min(LifecycleEvent.occurred_at)))
+    if first is None or first >= end:
+        return
+    begin = max(start, floor_hour(first))
+    expected = int((end - begin) / HOUR)
+    metered = session.scalar(
+        select(func.count()).where(MeteredHour.hour >= begin, MeteredHour.hour < end)
+    )
+    if metered < expected:
+        raise Conflict(
+            f"{expected - metered} hour(s) of the month are not metered yet: run "
+            f"`flask --app portal billing meter --from {begin:%Y-%m-%dT%H:%MZ} "
+            f"--to {end:%Y-%m-%dT%H:%MZ}` first"
+        )
+
+
+def _write_rates(session, bills, pieces):
+    rows = []
+    for piece_start, piece_end, definition in pieces:
+        rates = Rates(definition)
+        keys = sorted(rates.keys())
+        for bill in bills:
+            agency = bill.agency
+            for metric, dimension, tier in keys:
+                rate = rates.rate(metric, dimension, tier, agency.kind, agency.code)
+                if rate is not None:
+                    rows.append(
+                        {
+                            "bill_id": bill.id,
+                            "period_start": piece_start,
+                            "period_end": piece_end,
+                            "metric": metric,
+                            "dimension": dimension,
+                            "sla_tier": tier,
+                            "rate": rate,
+                        }
+                    )
+    if rows:
+        session.execute(insert(BillRate), rows)
+
+
+def _write_usage_lines(session, bill_ids, start, end, pieces, now):
+    # The price period of an hour, as a CASE over the (few) change times of the month.
+    params = {"start": start, "end": end, "now": now, "bill_ids": bill_ids}
+    starts, ends = [], []
+    for index, (piece_start, piece_end, _definition) in enumerate(pieces):
+        params[f"ps{index}"], params[f"pe{index}"] = piece_start, piece_end
+        condition = f"WHEN u.hour < :pe{index} THEN" if index < len(pieces) - 1 else "ELSE"
+        starts.append(f"{condition} :ps{index}")
+        ends.append(f"{condition} :pe{index}")
+    period_start = "CASE " + " ".join(starts) + " END"
+    period_end = "CASE " + " ".join(ends) + " END"
+    statement = text(
+        f"""
+        INSERT INTO bill_lines (bill_id, kind, resource_id, metric, dimension, sla_tier,
+                                period_start, period_end, quantity, rate, amount, created_at)
+        SELECT b.id, 'usage', g.resource_id, g.metric, g.dimension, g.sla_tier,
+               g.period_start, g.period_end, g.quantity, r.rate,
+               COALESCE((g.quantity * r.rate + {FEN_DIVISOR // 2}) / {FEN_DIVISOR}, 0), :now
+        FROM (
+            SELECT u.agency_id, u.resource_id, u.metric, u.dimension, u.sla_tier,
+                   {period_start} AS period_start, {period_end} AS period_end,
+                   CAST(SUM(u.quantity) AS BIGINT) AS quantity
+            FROM usage_records u
+            WHERE u.hour >= :start AND u.hour < :end
+              AND u.agency_id IN (SELECT agency_id FROM bills WHERE id IN :bill_ids)
+            GROUP BY 1, 2, 3, 4, 5, 6, 7
+        ) g
+        JOIN bills b ON b.agency_id = g.agency_id AND b.id IN :bill_ids
+        LEFT JOIN bill_rates r ON r.bill_id = b.id AND r.period_start = g.period_start
+             AND r.metric = g.metric AND r.dimension = g.dimension AND r.sla_tier = g.sla_tier
+        """  # noqa: S608 - only placeholders and constants are formatted in
+    ).bindparams(
+        bindparam("bill_ids", expanding=True),
+        *(bindparam(name, type_=UTCDateTime) for name in params if name != "bill_ids"),
+    )
+    session.execute(statement, params)
+
+
+def _refuse_unpriced(session, bill_ids):
+    unpriced = session.execute(
+        select(BillLine.metric, BillLine.dimension, BillLine.sla_tier)
+        .where(BillLine.bill_id.in_(bill_ids), BillLine.kind == "usage", BillLine.rate.is_(None))
+        .distinct()
+        .order_by(BillLine.metric, BillLine.dimension, BillLine.sla_tier)
+    ).all()
+    if unpriced:
+        what = ", ".join(
+            f"{metric}{f' [{dimension}]' if dimension else ''} ({tier})"
+            for metric, dimension, tier in unpriced
+        )
+        raise Conflict(f"usage that no price list prices: {what}; add the rates and rerun")
+
+
+def _write_service_fees(session, bills, pieces, now):
+    bases = {
+        (bill_id, period_start): amount
+        for bill_id, period_start, amount in session.execute(
+            select(BillLine.bill_id, BillLine.period_start, func.sum(BillLine.amount))
+            .where(BillLine.bill_id.in_([bill.id for bill in bills]), BillLine.kind == "usage")
+            .group_by(BillLine.bill_id, BillLine.period_start)
+        )
+    }
+    for piece_start, piece_end, definition in pieces:
+        rates = Rates(definition)
+        for bill in bills:
+            base = bases.get((bill.id, piece_start), Decimal(0))
+            fee = rates.service_fee(bill.agency.outsourcing_mode)
+            amount = (base * fee).quantize(CENT, rounding=ROUND_HALF_UP)
+            if amount:
+                session.add(
+                    BillLine(
+                        bill_id=bill.id,
+                        kind="service_fee",
+                        period_start=piece_start,
+                        period_end=piece_end,
+                        rate=fee,
+                        amount=amount,
+                        created_at=now,
+                    )
+                )
+    session.flush()
+
+
+def _price_list_ref(row):
+    return {"version": row.version, "revision": row.revision, "digest": row.digest}
+
+
+def _in_pieces(row, pieces):
+    return any(definition["version"] == row.version for _s, _e, definition in pieces)
