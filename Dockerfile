@@ -6,6 +6,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY portal portal
 COPY catalog catalog
+COPY billing billing
 COPY migrations migrations
 COPY babel.cfg .
 RUN pybabel compile -d portal/translations && useradd --system --home /var/lib/jiyun jiyun \

@@ -14,6 +14,7 @@ demo: install ## install, migrate, load the catalog and the demo district, run
 	$(FLASK) db upgrade
 	$(FLASK) catalog sync
 	$(FLASK) demo seed
+	$(FLASK) billing prices
 	@echo "Jiyun runs at http://$(HOST):$(PORT)/  (Ctrl-C stops it and its worker)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A portal.worker worker --beat --pool threads --concurrency 4 \

@@ -64,6 +64,8 @@ def _register_blueprints(app):
     from portal.accounts.admin import bp as users_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.api.registry import register_api
+    from portal.billing.cost_views import bp as costs_bp
+    from portal.billing.views import bp as billing_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.core.views import bp as audit_bp
     from portal.home import bp as home_bp
@@ -73,6 +75,6 @@ def _register_blueprints(app):
     from portal.tenancy.views import bp as tenancy_bp
 
     blueprints = (home_bp, accounts_bp, users_bp, catalog_bp, orders_bp, inventory_bp, tenancy_bp)
-    for blueprint in (*blueprints, notifications_bp, audit_bp):
+    for blueprint in (*blueprints, billing_bp, costs_bp, notifications_bp, audit_bp):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -7,7 +7,10 @@ from flask import current_app
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 
+from billing.metrics import METRICS
 from portal.accounts.roles import Role
+from portal.billing.documents import hours
+from portal.billing.states import LINE_KINDS
 from portal.catalog.models import localized
 from portal.extensions import db
 from portal.inventory.states import LIFECYCLE_KINDS, ResourceState
@@ -51,8 +54,22 @@ def readable_json(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def money(value):
+    """1234567.8 → "1,234,567.80" (yuan; the page says the unit)."""
+    return "" if value is None else f"{value:,.2f}"
+
+
+def unit_hours(quantity):
+    """Unit-seconds as unit-hours with at most four places: 5400 → "1.5"."""
+    if quantity is None:
+        return ""
+    return f"{hours(quantity).normalize():,f}"
+
+
 def register_template_helpers(app):
     app.add_template_filter(readable_json)
+    app.add_template_filter(money)
+    app.add_template_filter(unit_hours)
 
     @app.context_processor
     def _helpers():
@@ -79,4 +96,6 @@ def register_template_helpers(app):
             "ACTION_LABELS": OPERATION_KINDS,
             "STEP_ACTIONS": STEP_ACTIONS,
             "OPERATION_EVENTS": OPERATION_EVENTS,
+            "METRICS": METRICS,
+            "LINE_KINDS": LINE_KINDS,
         }

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from catalog.form import quota_cost, resolve_spec, validate_parameters
+from portal.billing.estimates import order_price
 from portal.catalog.service import get_item, list_items
 from portal.core.errors import DomainError
 from portal.extensions import db
@@ -107,7 +108,28 @@ def quote(key):
     definition = get_item(db.session, key).current_version.definition
     raw = {name: value for name, value in request.args.items() if name not in FORM_META}
     values, _errors = validate_parameters(definition, raw)
-    cost = quota_cost(definition, resolve_spec(definition, values))
+    spec = resolve_spec(definition, values)
+    cost = quota_cost(definition, spec)
     room = headroom(db.session, current_user.agency) if current_user.agency else {}
     remaining = {resource: (room.get(resource) or (None,))[0] for resource in cost}
-    return jsonify({"cost": cost, "remaining": remaining})
+    return jsonify(
+        {"cost": cost, "remaining": remaining, "monthly_price": _price(definition, spec)}
+    )
+
+
+def _price(definition, spec):
+    """The month's price at today's rates as a string of yuan, or None."""
+    agency = current_user.agency
+    tiers = [tier["key"] for tier in definition["sla_tiers"]]
+    tier = request.args.get("sla_tier")
+    if agency is None:
+        return None
+    price = order_price(
+        db.session,
+        agency,
+        definition["key"],
+        definition["kind"],
+        spec,
+        tier if tier in tiers else tiers[0],
+    )
+    return None if price is None else f"{price:,.2f}"

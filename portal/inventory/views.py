@@ -5,6 +5,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from portal.billing.estimates import resource_cost
+from portal.billing.permissions import can_view_billing
 from portal.core.errors import DomainError
 from portal.core.inputs import page_number
 from portal.extensions import db
@@ -52,6 +54,9 @@ def _render_detail(resource, form, error=None, secret=None, status=200, lease_fo
         actions=service.allowed_actions(db.session, current_user, resource),
         may_reveal=resource.sealed_secret is not None
         and can(current_user, resource, "reveal_secret"),
+        cost=resource_cost(db.session, resource)[0]
+        if can_view_billing(current_user, resource.agency)
+        else None,
     ), status
 
 

@@ -1,5 +1,5 @@
 // The order form: show only the fields whose conditions hold, and preview the
-// quota the request will take (computed by the server, from the same rules).
+// quota the request will take and its monthly price (computed by the server).
 (function () {
   "use strict";
   var form = document.getElementById("order-form");
@@ -28,7 +28,12 @@
   var note = document.getElementById("quota-note");
   var pending = null;
 
+  var price = document.getElementById("order-price");
+
   function showQuote(data) {
+    if (price) {
+      price.textContent = data.monthly_price === null ? price.getAttribute("data-none") : data.monthly_price;
+    }
     if (!table) { return; }
     var over = false;
     table.querySelectorAll("tr[data-resource]").forEach(function (row) {
