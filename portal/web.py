@@ -10,7 +10,7 @@ from flask_login import current_user
 from billing.metrics import METRICS
 from portal.accounts.roles import Role
 from portal.billing.documents import hours
-from portal.billing.states import LINE_KINDS
+from portal.billing.states import LINE_KINDS, SLA_TIER_LABELS
 from portal.catalog.models import localized
 from portal.extensions import db
 from portal.inventory.states import LIFECYCLE_KINDS, ResourceState
@@ -98,4 +98,5 @@ def register_template_helpers(app):
             "OPERATION_EVENTS": OPERATION_EVENTS,
             "METRICS": METRICS,
             "LINE_KINDS": LINE_KINDS,
+            "SLA_TIER_LABELS": SLA_TIER_LABELS,
         }

@@ -1,9 +1,14 @@
-"""Resources with a history chosen by the test, for metering and billing: written as
-the inventory writes them (a resource and its lifecycle events), at given times."""
+"""Billing test data: resources with a history chosen by the test, written as the
+inventory writes them (a resource and its lifecycle events) at given times; test price
+lists; October 2026, whose prices change on the 16th."""
+
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.billing.metering import meter_hour
+from portal.billing.periods import hours_between
 from portal.catalog.models import CatalogItem
 from portal.inventory.models import LifecycleEvent, Resource
 from portal.orders.models import Order
@@ -52,3 +57,49 @@ def make_resource(session, agency_id, item_key, history, *, sla_tier="standard",
         )
     session.flush()
     return resource
+
+
+OCTOBER = date(2026, 10, 1)
+OCTOBER_START = datetime(2026, 9, 30, 16, tzinfo=UTC)  # lines are per price period
+OCTOBER_END = datetime(2026, 10, 31, 16, tzinfo=UTC)  # midnight in Beijing
+CHANGE = datetime(2026, 10, 15, 16, tzinfo=UTC)  # 2026-10-16T00:00+08:00
+AFTER = datetime(2026, 11, 2, tzinfo=UTC)
+CREATED = datetime(2026, 10, 15, 10, tzinfo=UTC)
+
+JANUARY_LIST = """
+version: "T1"
+effective_from: "2026-01-01T00:00:00+08:00"
+reason: {zh_CN: 测试价目, en: Test prices}
+rates:
+  instance_hours:
+    jy.small: {standard: "0.20", important: "0.26", critical: "0.32"}
+    jy.medium: "0.40"
+    jy.large: "0.80"
+  vcpu_hours: "0.09"
+  ram_gb_hours: "0.045"
+  disk_gb_hours: "0.001"
+  volume_gb_hours: "0.0007"
+  snapshot_gb_hours: "0.0003"
+  db_instance_hours: {postgresql: "0.35", mysql: "0.35"}
+  db_storage_gb_hours: "0.001"
+service_fee: {self_operated: "0", hybrid: "0.08", fully_outsourced: "0.15"}
+"""
+OCTOBER_LIST = (
+    JANUARY_LIST.replace('version: "T1"', 'version: "T2"')
+    .replace('"2026-01-01T00:00:00+08:00"', '"2026-10-16T00:00:00+08:00"')
+    .replace('standard: "0.20"', 'standard: "0.18"')
+    + 'agency_kinds:\n  community: {discount: "0.30"}\n'
+)
+
+
+def meter(session, start, end):
+    for hour in hours_between(start, end):
+        meter_hour(session, hour, now=AFTER)
+
+
+def write_price_lists(directory, *more):
+    """Test price lists T1 and T2 (and any more texts given) as files in `directory`."""
+    directory.mkdir(exist_ok=True)
+    for number, text in enumerate((JANUARY_LIST, OCTOBER_LIST, *more), 1):
+        (directory / f"t{number}.yaml").write_text(text, encoding="utf-8")
+    return directory

@@ -17,9 +17,18 @@ os.environ.setdefault("JIYUN_SECRET_KEY", "tests-only-secret")
 
 from portal import create_app
 from portal.accounts.models import User
+from portal.billing.prices import sync_price_lists
 from portal.catalog.service import sync_catalog
 from portal.extensions import db
 from tests.backends import POSTGRES_SERVER, PostgresBackend, make_backend
+from tests.billing_factories import (
+    CREATED,
+    OCTOBER_END,
+    SMALL_VM,
+    make_resource,
+    meter,
+    write_price_lists,
+)
 from tests.factories import PASSWORD, build_world
 
 TEST_CONFIG = {
@@ -201,3 +210,24 @@ def api(app, world):
             return self.client.put(path, json=json, headers=self.headers, **kwargs)
 
     return Caller
+
+
+# Billing: test price lists loaded, and a small server of bureau a billed in October.
+
+
+@pytest.fixture
+def prices(tmp_path, session):
+    directory = write_price_lists(tmp_path / "prices")
+    sync_price_lists(session, None, directory)
+    return directory
+
+
+@pytest.fixture
+def october(session, world, prices):
+    """A small server of bureau a from 10:00Z on 15 October to the end of the month,
+    metered; price list T2 takes over at 16:00Z that day."""
+    vm = make_resource(
+        session, world.agencies["a"], "vm", [(CREATED, "created", "active", SMALL_VM)], name="web"
+    )
+    meter(session, CREATED, OCTOBER_END)
+    return vm

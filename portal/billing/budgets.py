@@ -12,7 +12,13 @@ from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
 from portal.billing.estimates import HOURS_PER_MONTH, order_price, rated_usage, service_fees
 from portal.billing.models import Budget
-from portal.billing.periods import BILLING_ZONE, month_bounds, month_of
+from portal.billing.periods import (
+    BILLING_ZONE,
+    FIRST_YEAR,
+    LAST_YEAR,
+    month_bounds,
+    month_of,
+)
 from portal.billing.permissions import can_manage_bills
 from portal.billing.service import current_bills
 from portal.core import audit
@@ -53,7 +59,7 @@ def set_budget(session, actor, agency, year, amount):
             _l("The budget is a positive amount in yuan with at most two decimal places."),
             {"amount": _l("For example 120000.00")},
         )
-    if not 2000 <= int(year) <= 2100:
+    if not FIRST_YEAR <= int(year) <= LAST_YEAR:
         raise InvalidInput(_l("That is not a year."), {"year": _l("For example 2026")})
     budget = session.scalar(
         select(Budget).where(Budget.agency_id == agency.id, Budget.year == int(year))

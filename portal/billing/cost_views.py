@@ -9,7 +9,7 @@ from portal.billing.budgets import budget_status, set_budget
 from portal.billing.estimates import rated_usage, running_cost
 from portal.billing.forms import BudgetForm
 from portal.billing.models import Budget
-from portal.billing.periods import BILLING_ZONE, month_bounds, month_of
+from portal.billing.periods import BILLING_ZONE, FIRST_YEAR, LAST_YEAR, month_bounds, month_of
 from portal.billing.permissions import can_manage_bills, can_view_billing
 from portal.billing.prices import current_price_lists, price_list_history
 from portal.core.db import utcnow
@@ -24,6 +24,8 @@ bp = Blueprint("costs", __name__, url_prefix="/billing")
 
 def _agency_for_page():
     """The agency asked for (if the user may see it), else the user's own."""
+    if not (current_user.sees_all_agencies or current_user.is_agency_user):
+        abort(403)
     agency_id = request.args.get("agency_id", type=int)
     agency = db.session.get(Agency, agency_id) if agency_id else current_user.agency
     if agency is None or not can_view_billing(current_user, agency):
@@ -64,7 +66,9 @@ def running():
 def budgets():
     if not (current_user.sees_all_agencies or current_user.is_agency_user):
         abort(403)
-    year = request.args.get("year", type=int) or utcnow().astimezone(BILLING_ZONE).year
+    year = request.args.get("year", type=int)
+    if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
+        year = utcnow().astimezone(BILLING_ZONE).year
     return _render_budgets(year, BudgetForm(year=year))
 
 

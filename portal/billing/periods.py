@@ -3,10 +3,14 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
+
 from portal.core.errors import InvalidInput
 
 BILLING_ZONE = ZoneInfo("Asia/Shanghai")
 HOUR = timedelta(hours=1)
+# The years billing deals in: bounds that keep every date and zone conversion valid.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def month_bounds(month):
@@ -31,9 +35,12 @@ def parse_month(text):
     try:
         parsed = datetime.strptime(str(text).strip(), "%Y-%m")  # noqa: DTZ007 - a month, no time
     except ValueError:
+        parsed = None
+    if parsed is None or not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise InvalidInput(
-            f"{text!r} is not a month: write it as YYYY-MM", {"month": "YYYY-MM"}
-        ) from None
+            _l("%(text)s is not a month: write it as YYYY-MM (2000 to 2100).", text=str(text)[:20]),
+            {"month": "YYYY-MM"},
+        )
     return date(parsed.year, parsed.month, 1)
 
 

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from billing.metrics import METRICS
 from billing.prices import digest, load_price_lists
 from portal.billing.models import PriceList
+from portal.billing.states import SLA_TIER_LABELS
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import InvalidInput
 from portal.tenancy.models import Agency
 from portal.tenancy.vocabulary import AGENCY_KINDS, OUTSOURCING_MODES
 
-SLA_TIERS = ("standard", "important", "critical")
+SLA_TIERS = tuple(SLA_TIER_LABELS)
 
 
 @dataclass

@@ -126,7 +126,9 @@ def _write_usage_lines(session, bill_ids, start, end, pieces, now):
     starts, ends = [], []
     for index, (piece_start, piece_end, _definition) in enumerate(pieces):
         params[f"ps{index}"], params[f"pe{index}"] = piece_start, piece_end
-        condition = f"WHEN u.hour < :pe{index} THEN" if index < len(pieces) - 1 else "ELSE"
+        # A WHEN for every piece, the last too (it ends at `end`, after every hour read):
+        # a CASE needs one, and most months have a single price period.
+        condition = f"WHEN u.hour < :pe{index} THEN"
         starts.append(f"{condition} :ps{index}")
         ends.append(f"{condition} :pe{index}")
     period_start = "CASE " + " ".join(starts) + " END"

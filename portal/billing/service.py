@@ -9,7 +9,9 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.billing.models import Bill, BillLine
 from portal.billing.periods import month_bounds
@@ -19,6 +21,7 @@ from portal.billing.states import BillState
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.inventory.models import Resource
 from portal.tenancy.models import Agency
 from portal.tenancy.permissions import agency_scope
 
@@ -146,6 +149,13 @@ def adjust(session, actor, bill, amount, reason, *, resource_id=None):
             "reissue it to correct it"
         )
     amount, reason = _amount(amount), _reason(reason)
+    if resource_id is not None and resource_id != session.scalar(
+        select(Resource.id).where(Resource.id == resource_id, Resource.agency_id == bill.agency_id)
+    ):
+        raise InvalidInput(
+            f"resource {resource_id} is not one of the resources of {bill.agency.code}",
+            {"resource_id": "not a resource of the bill's agency"},
+        )
     start, end = month_bounds(bill.month)
     session.add(
         BillLine(
@@ -292,6 +302,18 @@ def content_hash(session, bill):
             ).encode()
         )
     return digest.hexdigest()
+
+
+def unraced(run):
+    """Run a change to a bill: another request's change to it in the meantime (its
+    version moved under this one) is a Conflict, not a crash."""
+    try:
+        return run()
+    except StaleDataError:
+        raise Conflict(
+            _l("This bill was changed by someone else meanwhile. Reload it and try again."),
+            {"version": _l("Stale: reload the bill.")},
+        ) from None
 
 
 def _move(session, actor, bill, source, target, action, note=None):

@@ -31,3 +31,10 @@ LINE_KINDS = {
     # SLA credits are added by the SLA-backed operations (a later capability).
     "sla_credit": _l("SLA credit"),
 }
+
+# The SLA tiers that price lists price (catalog items offer some of them).
+SLA_TIER_LABELS = {
+    "standard": _l("Standard"),
+    "important": _l("Important"),
+    "critical": _l("Critical"),
+}

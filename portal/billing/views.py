@@ -38,6 +38,7 @@ def _language():
 
 
 def _billable(user):
+    """Costs are for agency staff and the platform-wide roles; vendors are not billed."""
     if not (user.sees_all_agencies or user.is_agency_user):
         abort(403)
 
@@ -104,6 +105,8 @@ def index():
 @bp.post("/generate")
 @login_required
 def generate():
+    if not can_manage_bills(current_user):
+        abort(403)
     form = GenerateForm()
     if not form.validate_on_submit():
         abort(400)
@@ -140,6 +143,7 @@ def export_month(month, fmt):
 @bp.get("/bills/<int:bill_id>")
 @login_required
 def bill(bill_id):
+    _billable(current_user)
     return _render_bill(service.get_bill(db.session, current_user, bill_id))
 
 
@@ -178,6 +182,7 @@ def _render_bill(bill, *, error=None, adjust_form=None, reason_form=None, status
 @bp.get("/bills/<int:bill_id>/export.<fmt>")
 @login_required
 def export_bill(bill_id, fmt):
+    _billable(current_user)
     if fmt not in FORMATS:
         abort(404)
     bill = service.get_bill(db.session, current_user, bill_id)
@@ -188,6 +193,7 @@ def export_bill(bill_id, fmt):
 @bp.get("/bills/<int:bill_id>/resources/<int:resource_id>")
 @login_required
 def resource_detail(bill_id, resource_id):
+    _billable(current_user)
     bill = service.get_bill(db.session, current_user, bill_id)
     resource, hours = resource_hours(db.session, current_user, bill, resource_id)
     lines = [line for line in service.lines_of(db.session, bill) if line.resource_id == resource_id]
@@ -199,6 +205,7 @@ def resource_detail(bill_id, resource_id):
 @bp.post("/bills/<int:bill_id>/adjust")
 @login_required
 def adjust(bill_id):
+    _billable(current_user)
     bill = service.get_bill(db.session, current_user, bill_id)
     form = AdjustmentForm()
     if not form.validate_on_submit():
@@ -221,6 +228,7 @@ def adjust(bill_id):
 @bp.post("/bills/<int:bill_id>/<action>")
 @login_required
 def act(bill_id, action):
+    _billable(current_user)
     bill = service.get_bill(db.session, current_user, bill_id)
     if action in ("submit", "finalize"):
         form = BillActionForm()
@@ -255,7 +263,7 @@ def act(bill_id, action):
 def _act(bill, run, done, **forms):
     bill_id = bill.id
     try:
-        result = run()
+        result = service.unraced(run)
     except DomainError as error:
         db.session.rollback()
         bill = service.get_bill(db.session, current_user, bill_id)

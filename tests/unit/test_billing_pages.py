@@ -8,28 +8,25 @@ from portal.accounts.models import User
 from portal.billing.models import Bill
 from portal.billing.prices import sync_price_lists
 from portal.billing.service import generate_bills
-from tests.billing_factories import SMALL_VM, make_resource
-from tests.conftest import csrf_token, database
-from tests.unit.test_bills import (
+from tests.billing_factories import (
     AFTER,
     CHANGE,
     CREATED,
-    JANUARY_LIST,
     OCTOBER,
     OCTOBER_END,
-    OCTOBER_LIST,
+    SMALL_VM,
+    make_resource,
     meter,
+    write_price_lists,
 )
+from tests.conftest import csrf_token, database
 
 
 @pytest.fixture
 def billed(app, world, tmp_path):
     """October's bills made: a small server of bureau a (92.80 yuan), a volume of
     community c; returns {agency code: bill id, "vm": resource id}."""
-    prices = tmp_path / "prices"
-    prices.mkdir()
-    (prices / "t1.yaml").write_text(JANUARY_LIST, encoding="utf-8")
-    (prices / "t2.yaml").write_text(OCTOBER_LIST, encoding="utf-8")
+    prices = write_price_lists(tmp_path / "prices")
     with database(app) as session:
         sync_price_lists(session, None, prices)
         vm = make_resource(

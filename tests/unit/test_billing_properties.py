@@ -20,8 +20,14 @@ from portal.billing.prices import current_price_lists, sync_price_lists
 from portal.billing.service import current_bills, generate_bills
 from portal.inventory.models import LifecycleEvent, Resource
 from portal.orders.models import Order
-from tests.billing_factories import make_resource
-from tests.unit.test_bills import AFTER, JANUARY_LIST, OCTOBER, OCTOBER_END, OCTOBER_LIST
+from tests.billing_factories import (
+    AFTER,
+    OCTOBER,
+    OCTOBER_END,
+    OCTOBER_LIST,
+    make_resource,
+    write_price_lists,
+)
 
 START = datetime(2026, 10, 30, tzinfo=UTC)  # 40 hours before the month ends
 CHANGE = datetime(2026, 10, 30, 16, tzinfo=UTC)  # T3 takes over: 2026-10-31T00:00+08:00
@@ -99,10 +105,7 @@ def expected_usage(session, world, resources):
 def test_bills_bill_exactly_the_billable_time(session, user, world, tmp_path, resources):
     prices = tmp_path / "prices"
     if not prices.exists():
-        prices.mkdir()
-        for name, text in (("t1", JANUARY_LIST), ("t2", OCTOBER_LIST), ("t3", LATE_LIST)):
-            (prices / f"{name}.yaml").write_text(text, encoding="utf-8")
-        sync_price_lists(session, None, prices)
+        sync_price_lists(session, None, write_price_lists(prices, LATE_LIST))
         session.commit()  # kept for every example; each example's own rows are removed
     try:
         for code, item, tier, history in resources:

@@ -2,15 +2,13 @@
 split at a price change, rounded once per line; draft → under review → finalized with
 four eyes and a content hash; reissues keep the old bill."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from portal.billing.metering import meter_hour
 from portal.billing.models import Bill, BillLine, PriceList
-from portal.billing.periods import hours_between
 from portal.billing.prices import sync_price_lists
 from portal.billing.service import (
     adjust,
@@ -27,66 +25,19 @@ from portal.billing.service import (
 from portal.billing.states import BillState
 from portal.core.audit import AuditEvent
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.billing_factories import SMALL_VM, make_resource
-from tests.factories import make_user
-
-OCTOBER = date(2026, 10, 1)
-OCTOBER_START = datetime(2026, 9, 30, 16, tzinfo=UTC)  # lines are per price period
-OCTOBER_END = datetime(2026, 10, 31, 16, tzinfo=UTC)  # midnight in Beijing
-CHANGE = datetime(2026, 10, 15, 16, tzinfo=UTC)  # 2026-10-16T00:00+08:00
-AFTER = datetime(2026, 11, 2, tzinfo=UTC)
-CREATED = datetime(2026, 10, 15, 10, tzinfo=UTC)
-
-JANUARY_LIST = """
-version: "T1"
-effective_from: "2026-01-01T00:00:00+08:00"
-reason: {zh_CN: 测试价目, en: Test prices}
-rates:
-  instance_hours:
-    jy.small: {standard: "0.20", important: "0.26", critical: "0.32"}
-    jy.medium: "0.40"
-    jy.large: "0.80"
-  vcpu_hours: "0.09"
-  ram_gb_hours: "0.045"
-  disk_gb_hours: "0.001"
-  volume_gb_hours: "0.0007"
-  snapshot_gb_hours: "0.0003"
-  db_instance_hours: {postgresql: "0.35", mysql: "0.35"}
-  db_storage_gb_hours: "0.001"
-service_fee: {self_operated: "0", hybrid: "0.08", fully_outsourced: "0.15"}
-"""
-OCTOBER_LIST = (
-    JANUARY_LIST.replace('version: "T1"', 'version: "T2"')
-    .replace('"2026-01-01T00:00:00+08:00"', '"2026-10-16T00:00:00+08:00"')
-    .replace('standard: "0.20"', 'standard: "0.18"')
-    + 'agency_kinds:\n  community: {discount: "0.30"}\n'
+from tests.billing_factories import (
+    AFTER,
+    CHANGE,
+    CREATED,
+    OCTOBER,
+    OCTOBER_END,
+    OCTOBER_LIST,
+    OCTOBER_START,
+    SMALL_VM,
+    make_resource,
+    meter,
 )
-
-
-@pytest.fixture
-def prices(tmp_path, session):
-    directory = tmp_path / "prices"
-    directory.mkdir()
-    (directory / "t1.yaml").write_text(JANUARY_LIST, encoding="utf-8")
-    (directory / "t2.yaml").write_text(OCTOBER_LIST, encoding="utf-8")
-    sync_price_lists(session, None, directory)
-    return directory
-
-
-def meter(session, start, end):
-    for hour in hours_between(start, end):
-        meter_hour(session, hour, now=AFTER)
-
-
-@pytest.fixture
-def october(session, world, prices):
-    """A small server of bureau a from 10:00Z on 15 October to the end of the month,
-    metered; price list T2 takes over at 16:00Z that day."""
-    vm = make_resource(
-        session, world.agencies["a"], "vm", [(CREATED, "created", "active", SMALL_VM)], name="web"
-    )
-    meter(session, CREATED, OCTOBER_END)
-    return vm
+from tests.factories import make_user
 
 
 def usage_lines(session, bill):

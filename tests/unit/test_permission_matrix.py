@@ -39,6 +39,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -47,6 +48,9 @@ from sqlalchemy.engine import make_url
 
 from portal.accounts.models import ApiToken, User
 from portal.accounts.roles import Role
+from portal.billing import service as billing
+from portal.billing.models import Bill, Budget
+from portal.billing.prices import sync_price_lists
 from portal.extensions import db
 from portal.inventory.models import Resource
 from portal.orders import service as orders
@@ -55,6 +59,7 @@ from portal.provisioning import engine
 from portal.provisioning.models import Operation
 from portal.provisioning.tasks import runtime
 from portal.tenancy.models import Agency
+from tests.billing_factories import write_price_lists
 from tests.conftest import csrf_token, login, make_app, provisioning_config
 from tests.factories import PASSWORD
 
@@ -85,6 +90,7 @@ MY_ORDER = "my order"  # as ORDER, where who made the order matters: adds "self"
 TOKEN = "token"  # the user's own API token, or member.b's
 RESOURCE = "resource"  # /…/<resource_id> or its operation: a volume of bureau a or b
 USER = "user"  # /…/<user_id>: member2.a (bureau a) or member.b (bureau b)
+BILL = "bill"  # /…/<bill_id>: bureau a's or bureau b's bill (see "Billing" below)
 
 
 def scopes_for(objects, role):
@@ -468,6 +474,7 @@ class Matrix:
         seed_app = make_app(self.seed_url, **self.cloud)
         ids = make_orders(seed_app, self.world, *((who, state) for _, who, state in SEEDED))
         self.resources = make_resources(seed_app, self.world)
+        self.bills = make_bills(seed_app, self.world, cloud_dir / "prices")  # see "Billing"
         with seed_app.app_context():
             db.engine.dispose()
         self.seeded = {label: order_id for (label, _, _), order_id in zip(SEEDED, ids, strict=True)}
@@ -761,6 +768,176 @@ def back_to_next(ctx, client, response):
 
 
 # ---------------------------------------------------------------------------------------
+# Billing: who sees costs and who changes bills, on the /billing pages and in the JSON
+# API (/api/v1/billing).
+#
+# Costs are seen like agencies: an agency's staff see their own subtree's (bureau a has
+# none below it), the platform-wide roles every agency's. Vendors are not billed and see
+# no costs: they are refused outright (403) whatever they name, before any object is
+# read. Price lists are public to every user (as the catalog's quotes are). Only finance
+# officers make, review, adjust, finalize and reissue bills and set budgets; others who
+# may see the bill or agency are told 403, those who may not 404.
+#
+# The seed holds the test price lists (tests.billing_factories) and every agency's bills for three
+# months that ended before any resource existed (nothing to meter, every bill 0.00), one
+# month per state a bill can be acted on in:
+
+BILL_MONTHS = {"draft": date(2026, 7, 1), "under_review": date(2026, 8, 1),
+               "finalized": date(2026, 9, 1)}  # fmt: skip
+UNBILLED_MONTH = "2026-06"  # no bills: generating it makes five
+BUDGET_YEAR = 2026
+
+BILLING_VIEWERS = expect(
+    anonymous="unauth",
+    agency_member="ok",
+    agency_manager="ok",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+LIST_BILLS = expect(
+    anonymous="unauth",
+    agency_member=seen("a"),
+    agency_manager=seen("a"),
+    platform_operator=seen("a", "b", "c", "d", "t"),
+    finance_officer=seen("a", "b", "c", "d", "t"),
+    auditor=seen("a", "b", "c", "d", "t"),
+    admin=seen("a", "b", "c", "d", "t"),
+    vendor_technician="403",
+    vendor_manager="403",
+)
+# A bill, or an agency's usage, running cost or budget.
+VIEW_COSTS = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+GENERATE_BILLS = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="403",
+    finance_officer="ok",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+# Submit, return, adjust, finalize, reissue a bill; set an agency's budget.
+FINANCE_CHANGES = expect(
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="403",
+    finance_officer="ok",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+
+
+def make_bills(app, world, directory):
+    """The seeded bills: state → agency code → bill id (see BILL_MONTHS)."""
+    write_price_lists(directory)
+    codes = {agency_id: code for code, agency_id in world.agencies.items()}
+    made = {}
+    with app.app_context():
+        session = db.session
+        finance = session.get(User, world.users["finance"])
+        sync_price_lists(session, finance, directory)
+        for state, month in BILL_MONTHS.items():
+            billing.generate_bills(session, finance, month)
+            bills = billing.current_bills(session, month)
+            for bill in bills:
+                if state != "draft":
+                    billing.submit_for_review(session, finance, bill)
+                if state == "finalized":
+                    billing.finalize(session, finance, bill)
+            made[state] = {codes[bill.agency_id]: bill.id for bill in bills}
+        session.commit()
+    return made
+
+
+def a_bill(path, state, **kwargs):
+    """Bureau a's or bureau b's seeded bill in `state`."""
+
+    def build(ctx):
+        bill_id = ctx.matrix.bills[state]["b" if ctx.scope == OTHER else "a"]
+        return Call(path.format(id=bill_id), object_id=bill_id, **kwargs)
+
+    return build
+
+
+def bills_listed(path):
+    """The draft month's bills, labelled with their agency's code."""
+
+    def build(ctx):
+        labels = {bill_id: code for code, bill_id in ctx.matrix.bills["draft"].items()}
+        return Call(path.format(month=f"{BILL_MONTHS['draft']:%Y-%m}"), labels=labels)
+
+    return build
+
+
+def bill_facts(ctx, call):
+    with ctx.app.app_context():
+        bill = db.session.get(Bill, call.object_id)
+        return bill.status, bill.total, bill.version
+
+
+def bill_count(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(select(func.count(Bill.id)))
+
+
+def budget_amount(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(
+            select(Budget.amount).where(
+                Budget.agency_id == call.object_id, Budget.year == BUDGET_YEAR
+            )
+        )
+
+
+def a_billed_resource(path, **kwargs):
+    """Bureau a's draft bill with its volume ra, or bureau b's with rb."""
+
+    def build(ctx):
+        code, label = ("b", "rb") if ctx.scope == OTHER else ("a", "ra")
+        bill_id = ctx.matrix.bills["draft"][code]
+        resource_id = ctx.matrix.resources[label][0]
+        return Call(path.format(id=bill_id, rid=resource_id), object_id=bill_id, **kwargs)
+
+    return build
+
+
+def budget_form(ctx):
+    """Bureau a's budget for BUDGET_YEAR, set through the page's form."""
+    agency_id = ctx.world.agencies["a"]
+    form = {"agency_code": "a", "year": str(BUDGET_YEAR), "amount": "1000.00"}
+    return Call("/billing/budgets", form=form, object_id=agency_id)
+
+
+PAGE_BILL = "/billing/bills/<int:bill_id>"
+BILL_PAGE = "/billing/bills/{id}"
+API_BILL = "/api/v1/billing/bills/<int:bill_id>"
+BILLS_API = "/api/v1/billing/bills/{id}"
+API_COSTS = "/api/v1/billing/agencies/<int:agency_id>"
+COSTS_API = "/api/v1/billing/agencies/{id}"
+DRAFT_MONTH = f"{BILL_MONTHS['draft']:%Y-%m}"
+REASON = {"reason": "permission matrix"}
+
+
+# ---------------------------------------------------------------------------------------
 # The table: every (rule, method) the app serves. One rule may have several rows where
 # it does different things (the order actions) or the object's state decides who may act.
 
@@ -934,6 +1111,76 @@ ROUTES = [
     Route("POST", API_ORDER + "/cancel", MY_ORDER, CANCEL_ORDER,
           new_order(ORDERS_API + "/cancel", "step1", json=DECISION),
           variant="while awaiting approval", effect=order_state),
+    # billing, the pages (see "Billing" above for the rules and the seeded bills)
+    Route("GET", "/billing/", NOTHING, BILLING_VIEWERS, fixed(f"/billing/?month={DRAFT_MONTH}")),
+    Route("POST", "/billing/generate", NOTHING, GENERATE_BILLS,
+          fixed("/billing/generate", form={"month": UNBILLED_MONTH}), effect=bill_count),
+    Route("GET", "/billing/<month>/export.<fmt>", NOTHING, BILLING_VIEWERS,
+          fixed(f"/billing/{DRAFT_MONTH}/export.csv")),
+    Route("GET", PAGE_BILL, BILL, VIEW_COSTS, a_bill(BILL_PAGE, "draft")),
+    Route("GET", PAGE_BILL + "/export.<fmt>", BILL, VIEW_COSTS,
+          a_bill(BILL_PAGE + "/export.pdf", "draft")),
+    Route("GET", PAGE_BILL + "/resources/<int:resource_id>", BILL, VIEW_COSTS,
+          a_billed_resource(BILL_PAGE + "/resources/{rid}")),
+    Route("POST", PAGE_BILL + "/adjust", BILL, FINANCE_CHANGES,
+          a_bill(BILL_PAGE + "/adjust", "draft", form={"amount": "-1.00", **REASON}),
+          effect=bill_facts),
+    Route("POST", PAGE_BILL + "/<action>", BILL, FINANCE_CHANGES,
+          a_bill(BILL_PAGE + "/submit", "draft"), variant="submit", effect=bill_facts),
+    Route("POST", PAGE_BILL + "/<action>", BILL, FINANCE_CHANGES,
+          a_bill(BILL_PAGE + "/return", "under_review", form=REASON), variant="return",
+          effect=bill_facts),
+    Route("POST", PAGE_BILL + "/<action>", BILL, FINANCE_CHANGES,
+          a_bill(BILL_PAGE + "/finalize", "under_review"), variant="finalize",
+          effect=bill_facts),
+    Route("POST", PAGE_BILL + "/<action>", BILL, FINANCE_CHANGES,
+          a_bill(BILL_PAGE + "/reissue", "finalized", form=REASON), variant="reissue",
+          effect=bill_count),
+    Route("GET", "/billing/running", AGENCY, VIEW_COSTS,
+          an_agency("/billing/running?agency_id={id}")),
+    Route("GET", "/billing/budgets", NOTHING, BILLING_VIEWERS,
+          fixed(f"/billing/budgets?year={BUDGET_YEAR}")),
+    Route("POST", "/billing/budgets", NOTHING, GENERATE_BILLS, budget_form,
+          effect=budget_amount),
+    Route("GET", "/billing/prices", NOTHING, ANY_USER, fixed("/billing/prices")),
+    # billing, the JSON API
+    Route("GET", "/api/v1/billing/prices", NOTHING, ANY_USER, fixed("/api/v1/billing/prices")),
+    Route("GET", "/api/v1/billing/prices/history", NOTHING, ANY_USER,
+          fixed("/api/v1/billing/prices/history")),
+    Route("GET", "/api/v1/billing/months", NOTHING, BILLING_VIEWERS,
+          fixed("/api/v1/billing/months")),
+    Route("GET", "/api/v1/billing/usage", NOTHING, BILLING_VIEWERS,
+          fixed(f"/api/v1/billing/usage?month={DRAFT_MONTH}"), variant="what the user may see"),
+    Route("GET", "/api/v1/billing/usage", AGENCY, VIEW_COSTS,
+          an_agency(f"/api/v1/billing/usage?month={DRAFT_MONTH}&agency_id={{id}}"),
+          variant="of an agency's subtree"),
+    Route("GET", "/api/v1/billing/bills", LISTING, LIST_BILLS,
+          bills_listed("/api/v1/billing/bills?month={month}")),
+    Route("GET", API_BILL, BILL, VIEW_COSTS, a_bill(BILLS_API, "draft")),
+    Route("GET", API_BILL + "/export", BILL, VIEW_COSTS,
+          a_bill(BILLS_API + "/export?format=csv", "draft")),
+    Route("GET", "/api/v1/billing/months/<month>/export", NOTHING, BILLING_VIEWERS,
+          fixed(f"/api/v1/billing/months/{DRAFT_MONTH}/export?format=csv")),
+    Route("POST", "/api/v1/billing/bills/generate", NOTHING, GENERATE_BILLS,
+          fixed("/api/v1/billing/bills/generate", json={"month": UNBILLED_MONTH}),
+          effect=bill_count),
+    Route("POST", API_BILL + "/submit", BILL, FINANCE_CHANGES,
+          a_bill(BILLS_API + "/submit", "draft", json={}), effect=bill_facts),
+    Route("POST", API_BILL + "/return", BILL, FINANCE_CHANGES,
+          a_bill(BILLS_API + "/return", "under_review", json=REASON), effect=bill_facts),
+    Route("POST", API_BILL + "/adjust", BILL, FINANCE_CHANGES,
+          a_bill(BILLS_API + "/adjust", "draft", json={"amount": "-1.00", **REASON}),
+          effect=bill_facts),
+    Route("POST", API_BILL + "/finalize", BILL, FINANCE_CHANGES,
+          a_bill(BILLS_API + "/finalize", "under_review", json={}), effect=bill_facts),
+    Route("POST", API_BILL + "/reissue", BILL, FINANCE_CHANGES,
+          a_bill(BILLS_API + "/reissue", "finalized", json=REASON), effect=bill_count),
+    Route("GET", API_COSTS + "/running", AGENCY, VIEW_COSTS, an_agency(COSTS_API + "/running")),
+    Route("GET", API_COSTS + "/budgets/<int:year>", AGENCY, VIEW_COSTS,
+          an_agency(f"{COSTS_API}/budgets/{BUDGET_YEAR}")),
+    Route("PUT", API_COSTS + "/budgets/<int:year>", AGENCY, FINANCE_CHANGES,
+          an_agency(f"{COSTS_API}/budgets/{BUDGET_YEAR}", json={"amount": "120000.00"}),
+          effect=budget_amount),
 ]
 # fmt: on
 
@@ -978,7 +1225,11 @@ def shown(route, response):
     """The ids a listing shows: links on a page, ids in the API's answer."""
     if route.api:
         body = response.get_json()
-        rows = body if isinstance(body, list) else body.get("orders", body.get("resources"))
+        rows = (
+            body
+            if isinstance(body, list)
+            else body.get("orders", body.get("resources", body.get("bills")))
+        )
         return {row["id"] for row in rows}
     links = {"/agencies": AGENCY_LINK, "/resources": RESOURCE_LINK}
     link = next((v for k, v in links.items() if route.rule.startswith(k)), ORDER_LINK)
