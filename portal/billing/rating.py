@@ -10,11 +10,12 @@ half up to the fen: amount = quantity (unit-seconds) / 3600 × rate.
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from billing.prices import NoPriceInEffect, Rates, periods
 from portal.billing.models import BillLine, BillRate, MeteredHour
-from portal.billing.periods import HOUR, floor_hour, month_bounds
+from portal.billing.periods import BILLING_ZONE, HOUR, floor_hour, month_bounds
 from portal.billing.prices import current_price_lists
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import Conflict
@@ -35,14 +36,23 @@ def rate_bills(session, bills, *, now=None):
     start, end = month_bounds(month)
     now = now or utcnow()
     if end > now:
-        raise Conflict(f"{month:%Y-%m} has not ended: its bills can be made from {end:%Y-%m-%d}")
+        raise Conflict(
+            _l(
+                "%(month)s has not ended: its bills can be made from %(day)s.",
+                month=f"{month:%Y-%m}",
+                day=f"{end.astimezone(BILLING_ZONE):%Y-%m-%d}",
+            )
+        )
     _require_metered(session, start, end)
     price_lists = current_price_lists(session)
     try:
         pieces = periods([row.definition for row in price_lists], start, end)
     except NoPriceInEffect as gap:
         raise Conflict(
-            f"no price list is in effect from {gap.start:%Y-%m-%d %H:%M} UTC: load one first"
+            _l(
+                "No price list is in effect from %(start)s: load one first.",
+                start=f"{gap.start.astimezone(BILLING_ZONE):%Y-%m-%d %H:%M}",
+            )
         ) from None
     bill_ids = [bill.id for bill in bills]
     session.execute(
@@ -89,9 +99,13 @@ def _require_metered(session, start, end):
     )
     if metered < expected:
         raise Conflict(
-            f"{expected - metered} hour(s) of the month are not metered yet: run "
-            f"`flask --app portal billing meter --from {begin:%Y-%m-%dT%H:%MZ} "
-            f"--to {end:%Y-%m-%dT%H:%MZ}` first"
+            _l(
+                "%(count)s hour(s) of the month are not metered yet: run "
+                "`flask --app portal billing meter --from %(start)s --to %(end)s` first.",
+                count=expected - metered,
+                start=f"{begin:%Y-%m-%dT%H:%MZ}",
+                end=f"{end:%Y-%m-%dT%H:%MZ}",
+            )
         )
 
 
@@ -172,7 +186,9 @@ def _refuse_unpriced(session, bill_ids):
             f"{metric}{f' [{dimension}]' if dimension else ''} ({tier})"
             for metric, dimension, tier in unpriced
         )
-        raise Conflict(f"usage that no price list prices: {what}; add the rates and rerun")
+        raise Conflict(
+            _l("Usage that no price list prices: %(what)s. Add the rates and try again.", what=what)
+        )
 
 
 def _write_service_fees(session, bills, pieces, now):

@@ -99,7 +99,7 @@ def bills_for(session, user, month):
 def get_bill(session, user, bill_id):
     bill = session.get(Bill, bill_id)
     if bill is None or not can_view_billing(user, bill.agency):
-        raise NotFound("no such bill")
+        raise NotFound(_l("No such bill."))
     return bill
 
 
@@ -145,16 +145,24 @@ def adjust(session, actor, bill, amount, reason, *, resource_id=None):
     _require_finance(actor)
     if bill.status not in ADJUSTABLE:
         raise Conflict(
-            f"bill {bill.number} is {bill.state.label}: a finalized bill cannot change; "
-            "reissue it to correct it"
+            _l(
+                "Bill %(number)s is %(state)s: a finalized bill cannot change; reissue it "
+                "to correct it.",
+                number=bill.number,
+                state=bill.state.label,
+            )
         )
     amount, reason = _amount(amount), _reason(reason)
     if resource_id is not None and resource_id != session.scalar(
         select(Resource.id).where(Resource.id == resource_id, Resource.agency_id == bill.agency_id)
     ):
         raise InvalidInput(
-            f"resource {resource_id} is not one of the resources of {bill.agency.code}",
-            {"resource_id": "not a resource of the bill's agency"},
+            _l(
+                "Resource %(id)s is not one of the resources of %(agency)s.",
+                id=resource_id,
+                agency=bill.agency.code,
+            ),
+            {"resource_id": _l("Not a resource of the bill's agency.")},
         )
     start, end = month_bounds(bill.month)
     session.add(
@@ -188,9 +196,11 @@ def adjust(session, actor, bill, amount, reason, *, resource_id=None):
 def finalize(session, actor, bill, *, now=None):
     _require_finance(actor)
     if bill.status in (BillState.FINALIZED, BillState.SUPERSEDED):
-        raise Conflict(f"bill {bill.number} is already finalized")
+        raise Conflict(_l("Bill %(number)s is already finalized.", number=bill.number))
     if bill.status != BillState.UNDER_REVIEW:
-        raise Conflict(f"bill {bill.number} must be under review to be finalized")
+        raise Conflict(
+            _l("Bill %(number)s must be under review to be finalized.", number=bill.number)
+        )
     adjusters = set(
         session.scalars(
             select(BillLine.created_by_id).where(
@@ -200,7 +210,7 @@ def finalize(session, actor, bill, *, now=None):
     )
     if actor.id in adjusters:
         raise Forbidden(
-            "you adjusted this bill: another finance officer must finalize it (four eyes)"
+            _l("You adjusted this bill: another finance officer must finalize it (four eyes).")
         )
     bill.status = BillState.FINALIZED
     bill.finalized_by_id = actor.id
@@ -226,14 +236,16 @@ def reissue(session, actor, bill, reason, *, now=None):
     _require_finance(actor)
     reason = _reason(reason)
     if bill.status != BillState.FINALIZED:
-        raise Conflict(f"only a finalized bill can be reissued; {bill.number} is not")
+        raise Conflict(
+            _l("Only a finalized bill can be reissued; %(number)s is not.", number=bill.number)
+        )
     newer = session.scalar(
         select(func.max(Bill.revision)).where(
             Bill.agency_id == bill.agency_id, Bill.month == bill.month
         )
     )
     if newer != bill.revision:
-        raise Conflict(f"bill {bill.number} has been reissued already")
+        raise Conflict(_l("Bill %(number)s has been reissued already.", number=bill.number))
     new = Bill(
         agency=bill.agency,
         agency_id=bill.agency_id,
@@ -319,7 +331,12 @@ def unraced(run):
 def _move(session, actor, bill, source, target, action, note=None):
     if bill.status != source:
         raise Conflict(
-            f"bill {bill.number} is {bill.state.label}; it must be {source.label} for this"
+            _l(
+                "Bill %(number)s is %(state)s; it must be %(needed)s for this.",
+                number=bill.number,
+                state=bill.state.label,
+                needed=source.label,
+            )
         )
     bill.status = target
     if target == BillState.UNDER_REVIEW:
@@ -342,12 +359,17 @@ def _amount(value):
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError):
-        raise InvalidInput("the amount is not a number", {"amount": "a number"}) from None
+        raise InvalidInput(
+            _l("The amount is not a number."), {"amount": _l("A number, e.g. -120.50.")}
+        ) from None
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput("the amount has at most two decimal places", {"amount": "0.00"})
+        raise InvalidInput(
+            _l("The amount has at most two decimal places."), {"amount": _l("Yuan and fen.")}
+        )
     if amount == 0 or abs(amount) >= MAX_ADJUSTMENT:
         raise InvalidInput(
-            "the amount must be non-zero and below 100,000,000", {"amount": "out of range"}
+            _l("The amount must be non-zero and below 100,000,000."),
+            {"amount": _l("Out of range.")},
         )
     return amount.quantize(Decimal("0.01"))
 
@@ -355,14 +377,14 @@ def _amount(value):
 def _reason(reason):
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("a reason is required", {"reason": "required"})
+        raise InvalidInput(_l("A reason is required."), {"reason": _l("Required.")})
     if len(reason) > 1000:
         raise InvalidInput(
-            "the reason is too long (1,000 characters at most)", {"reason": "too long"}
+            _l("The reason is too long (1,000 characters at most)."), {"reason": _l("Too long.")}
         )
     return reason
 
 
 def _require_finance(actor):
     if actor is None or not can_manage_bills(actor):
-        raise Forbidden("only finance officers handle bills")
+        raise Forbidden(_l("Only finance officers handle bills."))

@@ -224,7 +224,7 @@ def test_finance_adjusts_submits_and_another_officer_finalizes(api, october):
     missing = finance.post(f"{path}/adjust", json={"amount": "-10.50"})
     assert missing.status_code == 422 and "reason" in error_of(missing)["fields"]
     blank = finance.post(f"{path}/adjust", json={"amount": "-10.50", "reason": "  "})
-    assert blank.status_code == 422 and error_of(blank)["fields"] == {"reason": "required"}
+    assert blank.status_code == 422 and error_of(blank)["fields"] == {"reason": "Required."}
     for amount in (-10.5, "1.005", "ten", "0"):
         bad = finance.post(f"{path}/adjust", json={"amount": amount, "reason": "x"})
         assert bad.status_code == 422 and "amount" in error_of(bad)["fields"], amount
