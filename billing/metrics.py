@@ -42,7 +42,12 @@ METRICS = {
 BILLABLE_STATES = frozenset({"active", "stopped"})
 
 # What a stopped resource still costs when its catalog item says nothing: its storage.
-DEFAULT_STOPPED_METRICS = ("disk_gb_hours", "volume_gb_hours", "snapshot_gb_hours")
+DEFAULT_STOPPED_METRICS = (
+    "disk_gb_hours",
+    "volume_gb_hours",
+    "snapshot_gb_hours",
+    "db_storage_gb_hours",
+)
 
 
 def accrual_rates(kind, item_key, state, size, stopped_metrics=DEFAULT_STOPPED_METRICS):
