@@ -70,6 +70,23 @@ def resource_histories(draw):
     )
 
 
+def line_rows(session, bill_id):
+    return session.execute(
+        select(
+            BillLine.kind,
+            BillLine.resource_id,
+            BillLine.metric,
+            BillLine.dimension,
+            BillLine.period_start,
+            BillLine.quantity,
+            BillLine.rate,
+            BillLine.amount,
+        )
+        .where(BillLine.bill_id == bill_id)
+        .order_by(BillLine.id)
+    ).all()
+
+
 def expected_usage(session, world, resources):
     """Each agency's usage priced from the events directly, the bill's way: per resource,
     metric and price period, rounded half up to the fen."""
@@ -115,23 +132,7 @@ def test_bills_bill_exactly_the_billable_time(session, user, world, tmp_path, re
         finance = user("finance")
         generate_bills(session, finance, OCTOBER, now=AFTER)
         bills = current_bills(session, OCTOBER)
-        lines = {
-            bill.id: session.execute(
-                select(
-                    BillLine.kind,
-                    BillLine.resource_id,
-                    BillLine.metric,
-                    BillLine.dimension,
-                    BillLine.period_start,
-                    BillLine.quantity,
-                    BillLine.rate,
-                    BillLine.amount,
-                )
-                .where(BillLine.bill_id == bill.id)
-                .order_by(BillLine.id)
-            ).all()
-            for bill in bills
-        }
+        lines = {bill.id: line_rows(session, bill.id) for bill in bills}
         expected = expected_usage(session, world, resources)
         for bill in bills:
             assert bill.total == sum((line.amount for line in lines[bill.id]), Decimal(0))
@@ -148,20 +149,7 @@ def test_bills_bill_exactly_the_billable_time(session, user, world, tmp_path, re
         totals = {bill.id: bill.total for bill in bills}
         generate_bills(session, finance, OCTOBER, now=AFTER)
         for bill in current_bills(session, OCTOBER):
-            again = session.execute(
-                select(
-                    BillLine.kind,
-                    BillLine.resource_id,
-                    BillLine.metric,
-                    BillLine.dimension,
-                    BillLine.period_start,
-                    BillLine.quantity,
-                    BillLine.rate,
-                    BillLine.amount,
-                )
-                .where(BillLine.bill_id == bill.id)
-                .order_by(BillLine.id)
-            ).all()
+            again = line_rows(session, bill.id)
             assert again == lines[bill.id] and bill.total == totals[bill.id]
     finally:
         session.rollback()
