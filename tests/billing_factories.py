@@ -9,6 +9,8 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.billing.metering import meter_hour
 from portal.billing.periods import hours_between
+from portal.billing.prices import sync_price_lists
+from portal.billing.service import generate_bills
 from portal.catalog.models import CatalogItem
 from portal.inventory.models import LifecycleEvent, Resource
 from portal.orders.models import Order
@@ -103,3 +105,20 @@ def write_price_lists(directory, *more):
     for number, text in enumerate((JANUARY_LIST, OCTOBER_LIST, *more), 1):
         (directory / f"t{number}.yaml").write_text(text, encoding="utf-8")
     return directory
+
+
+def bill_october(session, world, prices_dir, *more):
+    """Price lists T1 and T2 loaded, bureau a's small server "web" (application 门户网站)
+    and any `more` resources as (agency code, item, history) made, October metered and
+    billed by finance; returns the server."""
+    sync_price_lists(session, None, write_price_lists(prices_dir))
+    vm = make_resource(
+        session, world.agencies["a"], "vm", [(CREATED, "created", "active", SMALL_VM)], name="web"
+    )
+    vm.application = "门户网站"
+    for code, item, history in more:
+        make_resource(session, world.agencies[code], item, history)
+    meter(session, CREATED, OCTOBER_END)
+    finance = session.scalar(select(User).where(User.username == "finance"))
+    generate_bills(session, finance, OCTOBER, now=AFTER)
+    return vm

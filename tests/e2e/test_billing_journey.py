@@ -5,22 +5,9 @@ a second officer; then the agency sees its finalized bill and cannot change it."
 import re
 
 import pytest
-from sqlalchemy import select
 
-from portal.accounts.models import User
-from portal.billing.prices import sync_price_lists
-from portal.billing.service import generate_bills
 from portal.extensions import db
-from tests.billing_factories import (
-    AFTER,
-    CREATED,
-    OCTOBER,
-    OCTOBER_END,
-    SMALL_VM,
-    make_resource,
-    meter,
-    write_price_lists,
-)
+from tests.billing_factories import bill_october
 from tests.factories import PASSWORD, make_user
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
@@ -32,18 +19,7 @@ pytestmark = pytest.mark.e2e
 def october_bills(app, world, tmp_path):
     with app.app_context():
         session = db.session
-        sync_price_lists(session, None, write_price_lists(tmp_path / "prices"))
-        vm = make_resource(
-            session,
-            world.agencies["a"],
-            "vm",
-            [(CREATED, "created", "active", SMALL_VM)],
-            name="web",
-        )
-        vm.application = "门户网站"
-        meter(session, CREATED, OCTOBER_END)
-        finance = session.scalar(select(User).where(User.username == "finance"))
-        generate_bills(session, finance, OCTOBER, now=AFTER)
+        bill_october(session, world, tmp_path / "prices")
         make_user(session, "finance2", ["finance_officer"])
         session.commit()
 

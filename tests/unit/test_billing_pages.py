@@ -4,20 +4,10 @@ finance's review on the page, an agency's running cost, budgets, price lists."""
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import User
 from portal.billing.models import Bill
-from portal.billing.prices import sync_price_lists
-from portal.billing.service import generate_bills
 from tests.billing_factories import (
-    AFTER,
     CHANGE,
-    CREATED,
-    OCTOBER,
-    OCTOBER_END,
-    SMALL_VM,
-    make_resource,
-    meter,
-    write_price_lists,
+    bill_october,
 )
 from tests.conftest import csrf_token, database
 
@@ -26,23 +16,9 @@ from tests.conftest import csrf_token, database
 def billed(app, world, tmp_path):
     """October's bills made: a small server of bureau a (92.80 yuan), a volume of
     community c; returns {agency code: bill id, "vm": resource id}."""
-    prices = write_price_lists(tmp_path / "prices")
+    volume = ("c", "volume", [(CHANGE, "created", "active", {"size_gb": 50})])
     with database(app) as session:
-        sync_price_lists(session, None, prices)
-        vm = make_resource(
-            session,
-            world.agencies["a"],
-            "vm",
-            [(CREATED, "created", "active", SMALL_VM)],
-            name="web",
-        )
-        vm.application = "门户网站"
-        make_resource(
-            session, world.agencies["c"], "volume", [(CHANGE, "created", "active", {"size_gb": 50})]
-        )
-        meter(session, CREATED, OCTOBER_END)
-        finance = session.scalar(select(User).where(User.username == "finance"))
-        generate_bills(session, finance, OCTOBER, now=AFTER)
+        vm = bill_october(session, world, tmp_path / "prices", volume)
         session.commit()
         ids = {bill.agency.code: bill.id for bill in session.scalars(select(Bill))}
         ids["vm"] = vm.id
