@@ -10,6 +10,7 @@ from portal.accounts.models import User
 from portal.billing.metering import meter_hour
 from portal.billing.periods import hours_between
 from portal.billing.prices import sync_price_lists
+from portal.billing.rollup import pending_days, roll_up_day
 from portal.billing.service import generate_bills
 from portal.catalog.models import CatalogItem
 from portal.inventory.models import LifecycleEvent, Resource
@@ -94,9 +95,14 @@ OCTOBER_LIST = (
 )
 
 
-def meter(session, start, end):
+def meter(session, start, end, *, roll_up=True):
+    """Meter the hours of [start, end), then roll up the days that are whole (as the
+    metering task does) unless `roll_up` is false: rating then reads hours only."""
     for hour in hours_between(start, end):
         meter_hour(session, hour, now=AFTER)
+    if roll_up:
+        for day in pending_days(session, AFTER):
+            roll_up_day(session, day, now=AFTER)
 
 
 def write_price_lists(directory, *more):

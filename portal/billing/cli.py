@@ -12,6 +12,7 @@ from portal.accounts.models import User
 from portal.billing.metering import meter_hour
 from portal.billing.periods import floor_hour, hours_between, parse_month
 from portal.billing.prices import sync_price_lists
+from portal.billing.rollup import pending_days, roll_up_day
 from portal.billing.service import generate_bills
 from portal.core.errors import DomainError
 from portal.extensions import db
@@ -25,8 +26,9 @@ billing_cli = AppGroup("billing", help="Metering, price lists and bills.")
 @click.option("--to", "end", required=True, help="End (excluded), e.g. 2026-11-01T00:00Z.")
 @click.option("--force", is_flag=True, help="Re-meter hours metered already.")
 def meter(start, end, force):
-    """Meter every hour in [from, to): fills the gaps an outage left. Each hour commits
-    on its own, so an interrupted run keeps what it did and can simply be run again."""
+    """Meter every hour in [from, to): fills the gaps an outage left. Then roll up the
+    days that are whole. Each hour and day commits on its own, so an interrupted run
+    keeps what it did and can simply be run again."""
     start, end = _moment(start, "--from"), _moment(end, "--to")
     if end <= start:
         raise click.BadParameter("must be after --from", param_hint="--to")
@@ -40,7 +42,14 @@ def meter(start, end, force):
         db.session.commit()
         written += count
         hours += 1
-    click.echo(f"{hours} hour(s) looked at, {written} usage record(s) written")
+    days = pending_days(db.session)
+    for start in days:
+        roll_up_day(db.session, start)
+        db.session.commit()
+    click.echo(
+        f"{hours} hour(s) looked at, {written} usage record(s) written, "
+        f"{len(days)} day(s) rolled up"
+    )
 
 
 @billing_cli.command("prices")

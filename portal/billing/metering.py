@@ -1,7 +1,8 @@
 """Metering: the usage of every resource in an hour, from its lifecycle events.
 
 An hour is metered once (a MeteredHour row says so); metering it again does nothing,
-and re-metering it on purpose (`force`) replaces its records in the same transaction.
+and re-metering it on purpose (`force`) replaces its records in the same transaction
+and drops its day's rollup, which is built again once the day is whole.
 """
 
 from collections import defaultdict
@@ -11,7 +12,8 @@ from sqlalchemy import delete, exists, func, insert, or_, select
 from billing.metering import accrue
 from billing.metrics import DEFAULT_STOPPED_METRICS
 from portal.billing.models import Bill, MeteredHour, UsageRecord
-from portal.billing.periods import HOUR, floor_hour, hours_between, month_of
+from portal.billing.periods import HOUR, day_start, floor_hour, hours_between, month_of
+from portal.billing.rollup import forget_day
 from portal.billing.states import BillState
 from portal.catalog.models import CatalogItem, CatalogItemVersion
 from portal.core.db import utcnow
@@ -36,6 +38,7 @@ def meter_hour(session, hour, *, force=False, now=None):
         return 0
     if done is not None:
         _refuse_if_finalized(session, hour)
+        forget_day(session, day_start(hour))
         session.execute(delete(UsageRecord).where(UsageRecord.hour == hour))
         session.delete(done)
         session.flush()

@@ -53,3 +53,18 @@ def hours_between(start, end):
     while hour < end:
         yield hour
         hour += HOUR
+
+
+def day_start(moment):
+    """The start (in UTC) of the billing-zone day that `moment` falls in."""
+    local = moment.astimezone(BILLING_ZONE)
+    return datetime(local.year, local.month, local.day, tzinfo=BILLING_ZONE).astimezone(UTC)
+
+
+def day_end(start):
+    """The end (in UTC) of the billing-zone day that starts at `start`."""
+    local = start.astimezone(BILLING_ZONE)
+    following = date.fromordinal(local.date().toordinal() + 1)
+    return datetime(following.year, following.month, following.day, tzinfo=BILLING_ZONE).astimezone(
+        UTC
+    )

@@ -3,8 +3,9 @@
 Each bill gets its rates resolved once per price period (the agency's kind and
 negotiated terms applied: bill_rates); then one INSERT … SELECT sums the month's usage
 per resource, metric and period and prices it, so no usage row passes through Python
-and memory stays flat however many rows there are. Amounts round once, at the line,
-half up to the fen: amount = quantity (unit-seconds) / 3600 × rate.
+and memory stays flat however many rows there are. It reads the days that are rolled
+up (portal.billing.rollup) from usage_days and only the other hours from usage_records.
+Amounts round once, at the line, half up to the fen: amount = quantity (unit-seconds) / 3600 × rate.
 """
 
 from collections import defaultdict
@@ -14,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from billing.prices import NoPriceInEffect, Rates, periods
-from portal.billing.models import BillLine, BillRate, MeteredHour
-from portal.billing.periods import BILLING_ZONE, HOUR, floor_hour, month_bounds
+from portal.billing.models import BillLine, BillRate, MeteredHour, RolledDay
+from portal.billing.periods import BILLING_ZONE, HOUR, day_end, floor_hour, month_bounds
 from portal.billing.prices import current_price_lists
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import Conflict
@@ -135,18 +136,37 @@ def _write_rates(session, bills, pieces):
 
 
 def _write_usage_lines(session, bill_ids, start, end, pieces, now):
-    # The price period of an hour, as a CASE over the (few) change times of the month.
-    params = {"start": start, "end": end, "now": now, "bill_ids": bill_ids}
+    rolled, raw = _sources(session, start, end, pieces)
+    params = {"now": now, "bill_ids": bill_ids}
+    # The price period of a row, as a CASE over the (few) change times of the month.
     starts, ends = [], []
     for index, (piece_start, piece_end, _definition) in enumerate(pieces):
         params[f"ps{index}"], params[f"pe{index}"] = piece_start, piece_end
-        # A WHEN for every piece, the last too (it ends at `end`, after every hour read):
+        # A WHEN for every piece, the last too (it ends at `end`, after every row read):
         # a CASE needs one, and most months have a single price period.
-        condition = f"WHEN u.hour < :pe{index} THEN"
+        condition = f"WHEN {{at}} < :pe{index} THEN"
         starts.append(f"{condition} :ps{index}")
         ends.append(f"{condition} :pe{index}")
-    period_start = "CASE " + " ".join(starts) + " END"
-    period_end = "CASE " + " ".join(ends) + " END"
+    period = "CASE " + " ".join(starts) + " END AS period_start, CASE " + " ".join(ends)
+    period += " END AS period_end"
+    columns = "{t}.agency_id, {t}.resource_id, {t}.metric, {t}.dimension, {t}.sla_tier"
+    agencies = "{t}.agency_id IN (SELECT agency_id FROM bills WHERE id IN :bill_ids)"
+    branches = []
+    for table, alias, at, spans in (
+        ("usage_days", "d", "day_start", rolled),
+        ("usage_records", "u", "hour", raw),
+    ):
+        if not spans:
+            continue
+        within = []
+        for index, (span_start, span_end) in enumerate(spans):
+            params[f"{alias}s{index}"], params[f"{alias}e{index}"] = span_start, span_end
+            within.append(f"({alias}.{at} >= :{alias}s{index} AND {alias}.{at} < :{alias}e{index})")
+        branches.append(
+            f"SELECT {columns.format(t=alias)}, {period.format(at=f'{alias}.{at}')}, "  # noqa: S608
+            f"{alias}.quantity FROM {table} {alias} "
+            f"WHERE ({' OR '.join(within)}) AND {agencies.format(t=alias)}"
+        )
     statement = text(
         f"""
         INSERT INTO bill_lines (bill_id, kind, resource_id, metric, dimension, sla_tier,
@@ -155,12 +175,9 @@ def _write_usage_lines(session, bill_ids, start, end, pieces, now):
                g.period_start, g.period_end, g.quantity, r.rate,
                COALESCE((g.quantity * r.rate + {FEN_DIVISOR // 2}) / {FEN_DIVISOR}, 0), :now
         FROM (
-            SELECT u.agency_id, u.resource_id, u.metric, u.dimension, u.sla_tier,
-                   {period_start} AS period_start, {period_end} AS period_end,
-                   CAST(SUM(u.quantity) AS BIGINT) AS quantity
-            FROM usage_records u
-            WHERE u.hour >= :start AND u.hour < :end
-              AND u.agency_id IN (SELECT agency_id FROM bills WHERE id IN :bill_ids)
+            SELECT x.agency_id, x.resource_id, x.metric, x.dimension, x.sla_tier,
+                   x.period_start, x.period_end, CAST(SUM(x.quantity) AS BIGINT) AS quantity
+            FROM ({" UNION ALL ".join(branches)}) x
             GROUP BY 1, 2, 3, 4, 5, 6, 7
         ) g
         JOIN bills b ON b.agency_id = g.agency_id AND b.id IN :bill_ids
@@ -172,6 +189,31 @@ def _write_usage_lines(session, bill_ids, start, end, pieces, now):
         *(bindparam(name, type_=UTCDateTime) for name in params if name != "bill_ids"),
     )
     session.execute(statement, params)
+
+
+def _sources(session, start, end, pieces):
+    """The [from, to) spans of the month to read from usage_days, and those to read
+    from usage_records: a rolled-up day is read whole unless a price change cuts it."""
+    cuts = [piece_start for piece_start, _end, _definition in pieces[1:]]
+    rolled_days = set(
+        session.scalars(
+            select(RolledDay.day_start).where(
+                RolledDay.day_start >= start, RolledDay.day_start < end
+            )
+        )
+    )
+    rolled, raw = [], []
+    day = start  # a month starts at midnight in the billing zone
+    while day < end:
+        following = day_end(day)
+        whole = day in rolled_days and not any(day < cut < following for cut in cuts)
+        spans = rolled if whole else raw
+        if spans and spans[-1][1] == day:
+            spans[-1] = (spans[-1][0], following)
+        else:
+            spans.append((day, following))
+        day = following
+    return rolled, raw
 
 
 def _refuse_unpriced(session, bill_ids):

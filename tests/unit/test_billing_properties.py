@@ -13,9 +13,14 @@ from sqlalchemy import delete, select
 
 from billing.metrics import accrual_rates
 from billing.prices import Rates
-from portal.billing.metering import meter_hour
-from portal.billing.models import Bill, BillLine, MeteredHour, UsageRecord
-from portal.billing.periods import hours_between
+from portal.billing.models import (
+    Bill,
+    BillLine,
+    MeteredHour,
+    RolledDay,
+    UsageDay,
+    UsageRecord,
+)
 from portal.billing.prices import current_price_lists, sync_price_lists
 from portal.billing.service import current_bills, generate_bills
 from portal.inventory.models import LifecycleEvent, Resource
@@ -26,6 +31,7 @@ from tests.billing_factories import (
     OCTOBER_END,
     OCTOBER_LIST,
     make_resource,
+    meter,
     write_price_lists,
 )
 
@@ -118,8 +124,8 @@ def expected_usage(session, world, resources):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(st.lists(resource_histories(), min_size=1, max_size=5))
-def test_bills_bill_exactly_the_billable_time(session, user, world, tmp_path, resources):
+@given(st.lists(resource_histories(), min_size=1, max_size=5), st.booleans())
+def test_bills_bill_exactly_the_billable_time(session, user, world, tmp_path, resources, rolled):
     prices = tmp_path / "prices"
     if not prices.exists():
         sync_price_lists(session, None, write_price_lists(prices, LATE_LIST))
@@ -127,8 +133,7 @@ def test_bills_bill_exactly_the_billable_time(session, user, world, tmp_path, re
     try:
         for code, item, tier, history in resources:
             make_resource(session, world.agencies[code], item, history, sla_tier=tier)
-        for hour in hours_between(START, OCTOBER_END):
-            meter_hour(session, hour, now=AFTER)
+        meter(session, START, OCTOBER_END, roll_up=rolled)  # days from usage_days, or hours
         finance = user("finance")
         generate_bills(session, finance, OCTOBER, now=AFTER)
         bills = current_bills(session, OCTOBER)
@@ -153,7 +158,15 @@ def test_bills_bill_exactly_the_billable_time(session, user, world, tmp_path, re
             assert again == lines[bill.id] and bill.total == totals[bill.id]
     finally:
         session.rollback()
-        for model in (BillLine, Bill, UsageRecord, MeteredHour, LifecycleEvent):
+        for model in (
+            BillLine,
+            Bill,
+            UsageDay,
+            RolledDay,
+            UsageRecord,
+            MeteredHour,
+            LifecycleEvent,
+        ):
             session.execute(delete(model))
         session.execute(delete(Resource))
         session.execute(delete(Order))
