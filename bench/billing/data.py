@@ -198,6 +198,7 @@ class Database:
         return dict(
             conn.execute(
                 "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-                "WHERE c.relname IN ('usage_records', 'bill_lines', 'lifecycle_events')"
+                "WHERE c.relname IN "
+                "('usage_records', 'usage_days', 'bill_lines', 'lifecycle_events')"
             ).fetchall()
         )

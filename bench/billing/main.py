@@ -2,7 +2,8 @@
 
 Builds its own PostgreSQL database with the demo district (215 agencies) and
 --resources resources (50,000) with their orders and lifecycle events, and the usage
-records of every hour of October 2026 (Asia/Shanghai) written by set-based SQL. Then
+records of every hour of October 2026 (Asia/Shanghai) written by set-based SQL, and
+its days rolled up by the portal (each timed: the metering task does one a day). Then
 times one metering tick, the bill run for every agency beside its floor (one raw
 GROUP BY over the same rows), the exports of the largest agency's bill, and the bill
 run's memory at a quarter and all of the rows; prints the figures with PASS/FAIL
@@ -95,6 +96,8 @@ def build(database, args, app, clock, figures):
         database.mark_metered(conn)
         conn.execute("ANALYZE usage_records")
         conn.commit()
+        print("  the days rolled up, as the metering task does", flush=True)
+        measure.roll_up(app)
         print(f"bill run at {quarter / 1e6:.1f}M rows (memory; once to warm up)", flush=True)
         measure.bill_run(app, clock)
         figures["memory"] = {
@@ -112,12 +115,19 @@ def build(database, args, app, clock, figures):
     with watch("vacuum"), database.connect(autocommit=True) as conn:
         print("  VACUUM ANALYZE usage_records", flush=True)
         conn.execute("VACUUM (ANALYZE) usage_records")
+    print("  the 31 days rolled up again, each timed", flush=True)
+    with watch("rollup"):
+        rolled = measure.roll_up(app, rebuild=True)
+    with watch("vacuum_rollup"), database.connect(autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) usage_days")
         sizes = database.table_sizes(conn)
+    figures["rollup"] = {"median_s": median(rolled), "max_s": max(rolled), "days_s": rolled}
     figures["data"] = {
         **counts,
         "hours": int((END - START).total_seconds() // 3600),
         "usage_rows": quarter + rest,
         "usage_records_bytes": sizes.get("usage_records"),
+        "usage_days_bytes": sizes.get("usage_days"),
         "build_seconds": watch.parts,
     }
     with watch("check"):
@@ -225,7 +235,8 @@ def present(args, figures, started, loads):
         f"{info['resources']:,} resources ({info['created_in_month']:,} made and "
         f"{info['stopped']:,} stopped during the month), "
         f"{info['usage_rows']:,} usage records "
-        f"({(info['usage_records_bytes'] or 0) / 2**30:.1f} GiB with indexes)"
+        f"({(info['usage_records_bytes'] or 0) / 2**30:.1f} GiB with indexes; their daily "
+        f"rollups {(info['usage_days_bytes'] or 0) / 2**30:.2f} GiB)"
     )
     print(
         "built in "

@@ -22,7 +22,8 @@ from portal.accounts.models import User
 from portal.billing.documents import bill_document
 from portal.billing.metering import _usage, meter_hour
 from portal.billing.models import Bill, BillLine
-from portal.billing.periods import HOUR, month_bounds
+from portal.billing.periods import HOUR, day_end, month_bounds
+from portal.billing.rollup import pending_days, roll_up_day
 from portal.billing.service import generate_bills
 from portal.extensions import db
 
@@ -34,7 +35,7 @@ FLOOR = (
     "SELECT agency_id, metric, sum(quantity) FROM usage_records "
     "WHERE hour >= :start AND hour < :end GROUP BY agency_id, metric"
 )
-RATING_INSERT = re.compile(r"INSERT INTO bill_lines .*FROM usage_records", re.S)
+RATING_INSERT = re.compile(r"INSERT INTO bill_lines .*FROM usage_(days|records)", re.S)
 
 
 class StatementClock:
@@ -155,6 +156,31 @@ def bill_run(app, clock, *, trace=False):
         }
         db.session.remove()
     return result
+
+
+def roll_up(app, *, rebuild=False):
+    """Roll up October's days with the portal's function, each with its commit, as the
+    metering task does once a day's last hour is metered: the days pending, or with
+    `rebuild` every day again (more rows were loaded). Each day's wall seconds."""
+    with app.app_context():
+        session = db.session
+        if rebuild:
+            days, day = [], START
+            while day < END:
+                days.append(day)
+                day = day_end(day)
+        else:
+            days = [day for day in pending_days(session, NOW) if START <= day < END]
+        spent = []
+        for day in days:
+            began = time.perf_counter()
+            roll_up_day(session, day, now=NOW)
+            session.commit()
+            spent.append(time.perf_counter() - began)
+        db.session.remove()
+    if len(spent) != 31:
+        raise RuntimeError(f"{len(spent)} days of October rolled up, not 31")
+    return spent
 
 
 def floor(app, *, parallel=True):

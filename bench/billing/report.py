@@ -109,6 +109,15 @@ def table(figures):
             f"{bill['median_s'] / floor:.2f} x floor",
         )
     )
+    rollup = figures["rollup"]
+    rows.append(
+        (
+            "  it reads 31 daily rollups, each made by the metering task (info)",
+            seconds(rollup["median_s"]),
+            f"max {rollup['max_s']:.2f}",
+            f"{rollup['median_s'] / floor:.2f}",
+        )
+    )
     if serial:
         rows.append(
             (
