@@ -2,12 +2,11 @@
 (metrics, SLA tiers, agency kinds, outsourcing modes) that the caller passes in."""
 
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from catalog.schema import LocalizedText, Strict
+from catalog.schema import LocalizedText, Moment, Strict
 
 PLACES = 6  # a GB-hour costs fractions of a fen: keep six places, round only at the bill line
 _PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
@@ -48,28 +47,6 @@ class Amount(fields.Field):
 def fraction(**kwargs):
     """A share such as a discount or a fee: from 0 up to (not including) 1."""
     return Amount(below=1, **kwargs)
-
-
-class Moment(fields.Field):
-    """An aware date and time on the hour (metering is hourly), kept as ISO 8601."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        example = "e.g. 2026-01-01T00:00:00+08:00"
-        if isinstance(value, datetime):  # YAML reads an unquoted timestamp itself
-            moment = value
-        elif isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                raise ValidationError(f"not a date and time ({example})") from None
-        else:
-            raise ValidationError(f"give a date and time with its timezone ({example})")
-        if moment.utcoffset() is None:
-            raise ValidationError(f"give the timezone ({example}): a naive time is ambiguous")
-        utc = moment.astimezone(UTC)
-        if utc.minute or utc.second or utc.microsecond:
-            raise ValidationError("must be on the hour: usage is metered by the hour")
-        return moment.isoformat()
 
 
 class KindTerms(Strict):

@@ -14,7 +14,10 @@ import yaml
 from marshmallow import ValidationError
 
 from billing.price_schema import PriceListSchema, check_terms
-from catalog.loader import digest  # noqa: F401 - the same fingerprint as catalog items
+from catalog.loader import (
+    digest,  # noqa: F401 - the same fingerprint as catalog items
+    error_paths,
+)
 
 PRICES_DIR = Path(__file__).parent / "prices"
 QUANTUM = Decimal("0.000001")
@@ -43,30 +46,6 @@ class NoPriceInEffect(PriceListError):
         self.end = end
 
 
-def _flatten(messages, prefix=""):
-    """marshmallow's nested messages as (dotted path, reason) pairs."""
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if key in ("value", "_schema"):  # a Dict field's value, a whole-schema check
-                part = ""
-            elif key == "key":  # a Dict field's key: the path already names it
-                yield from (
-                    (field, f"the name: {reason}") for field, reason in _flatten(value, prefix)
-                )
-                continue
-            elif isinstance(key, int):
-                part = f"[{key}]"
-            else:
-                part = f".{key}" if prefix else str(key)
-            yield from _flatten(value, prefix + part)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        for message in messages:
-            yield prefix or "(file)", message
-    else:
-        for index, value in enumerate(messages):
-            yield from _flatten(value, f"{prefix}[{index}]")
-
-
 def load_file(path, *, metrics, tiers, agency_kinds, outsourcing_modes):
     """Return (definition, ["file: field: reason"]) for one file."""
     name = Path(path).name
@@ -82,7 +61,7 @@ def load_file(path, *, metrics, tiers, agency_kinds, outsourcing_modes):
     except ValidationError as exc:
         # Check the sections that passed too: every error of the file in one go.
         definition = {k: v for k, v in exc.valid_data.items() if k not in exc.messages}
-        problems = list(_flatten(exc.messages))
+        problems = list(error_paths(exc.messages))
     problems += check_terms(
         definition,
         metrics=metrics,

@@ -35,18 +35,29 @@ def digest(definition):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _flatten(messages, prefix=""):
-    """marshmallow's nested messages as (dotted path, reason) pairs."""
+def error_paths(messages, prefix=""):
+    """marshmallow's nested messages as (dotted path, reason) pairs; a Dict field's keys
+    and values and a whole-schema check are named by the path above them."""
     if isinstance(messages, dict):
         for key, value in messages.items():
-            part = f"[{key}]" if isinstance(key, int) else (f".{key}" if prefix else str(key))
-            yield from _flatten(value, prefix + part)
+            if key in ("value", "_schema"):  # a Dict field's value, a whole-schema check
+                part = ""
+            elif key == "key":  # a Dict field's key: the path already names it
+                yield from (
+                    (field, f"the name: {reason}") for field, reason in error_paths(value, prefix)
+                )
+                continue
+            elif isinstance(key, int):
+                part = f"[{key}]"
+            else:
+                part = f".{key}" if prefix else str(key)
+            yield from error_paths(value, prefix + part)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         for message in messages:
             yield prefix or "(file)", message
     else:
         for index, value in enumerate(messages):
-            yield from _flatten(value, f"{prefix}[{index}]")
+            yield from error_paths(value, f"{prefix}[{index}]")
 
 
 def _check_fields(definition):
@@ -121,7 +132,9 @@ def load_file(path, quota_resources):
     try:
         definition = ItemSchema().load(raw)
     except ValidationError as exc:
-        return None, [CatalogError(name, field, reason) for field, reason in _flatten(exc.messages)]
+        return None, [
+            CatalogError(name, field, reason) for field, reason in error_paths(exc.messages)
+        ]
     errors = [CatalogError(name, field, reason) for field, reason in _check_fields(definition)]
     errors += [
         CatalogError(name, field, reason)

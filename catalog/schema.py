@@ -1,6 +1,7 @@
 """The schema of a catalog item file (marshmallow), with the checks across fields."""
 
 import re
+from datetime import UTC, datetime
 
 from marshmallow import (
     RAISE,
@@ -171,3 +172,26 @@ class ItemSchema(Strict):
     def _field_key(self, data, **_kwargs):
         data["fields"] = data.pop("fields_")
         return data
+
+
+class Moment(fields.Field):
+    """An aware date and time on the hour, kept as ISO 8601: price lists and SLA
+    definitions take effect on an hour, as usage is metered by the hour."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        example = "e.g. 2026-01-01T00:00:00+08:00"
+        if isinstance(value, datetime):  # YAML reads an unquoted timestamp itself
+            moment = value
+        elif isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                raise ValidationError(f"not a date and time ({example})") from None
+        else:
+            raise ValidationError(f"give a date and time with its timezone ({example})")
+        if moment.utcoffset() is None:
+            raise ValidationError(f"give the timezone ({example}): a naive time is ambiguous")
+        utc = moment.astimezone(UTC)
+        if utc.minute or utc.second or utc.microsecond:
+            raise ValidationError("must be on the hour: usage is metered by the hour")
+        return moment.isoformat()
