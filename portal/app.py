@@ -53,11 +53,13 @@ def _import_models():
     from portal.catalog import models as _catalog  # noqa: F401
     from portal.core import audit as _audit  # noqa: F401
     from portal.core import locks as _locks  # noqa: F401
+    from portal.incidents import models as _incidents  # noqa: F401
     from portal.inventory import models as _inventory  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.orders import models as _orders  # noqa: F401
     from portal.provisioning import models as _provisioning  # noqa: F401
     from portal.tenancy import models as _tenancy  # noqa: F401
+    from portal.vendors import models as _vendors  # noqa: F401
 
 
 def _register_blueprints(app):
@@ -73,8 +75,11 @@ def _register_blueprints(app):
     from portal.notifications.views import bp as notifications_bp
     from portal.orders.views import bp as orders_bp
     from portal.tenancy.views import bp as tenancy_bp
+    from portal.vendors.exam_views import bp as vendor_exams_bp
+    from portal.vendors.views import bp as vendors_bp
 
     blueprints = (home_bp, accounts_bp, users_bp, catalog_bp, orders_bp, inventory_bp, tenancy_bp)
-    for blueprint in (*blueprints, billing_bp, costs_bp, notifications_bp, audit_bp):
+    more = (billing_bp, costs_bp, notifications_bp, audit_bp, vendors_bp, vendor_exams_bp)
+    for blueprint in (*blueprints, *more):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -15,6 +15,7 @@ from portal.core.audit import verify_chain
 from portal.core.errors import DomainError
 from portal.demo.seed import DEMO_PASSWORD, seed_demo
 from portal.extensions import db
+from portal.incidents.sla import sync_sla_definitions
 from portal.inventory.tasks import reconcile_now
 
 catalog_cli = AppGroup("catalog", help="The service catalog.")
@@ -31,12 +32,17 @@ def init_app(app):
 
 @catalog_cli.command("sync")
 @click.option("--directory", default=None, help="Item files (default: catalog/items).")
+@click.option("--slas", default=None, help="SLA definition files (default: catalog/slas).")
 @click.option("--note", default=None, help="Why: kept with every new version.")
-def catalog_sync(directory, note):
-    """Validate every item file and make the catalog match; a bad file changes nothing."""
+def catalog_sync(directory, slas, note):
+    """Validate every item and SLA definition file and make the catalog match; a bad
+    file changes nothing."""
     try:
         report = sync_catalog(
             db.session, None, directory or current_app.config["CATALOG_DIR"], note=note
+        )
+        sla_report = sync_sla_definitions(
+            db.session, None, slas or current_app.config["SLAS_DIR"], note=note
         )
     except CatalogInvalid as invalid:
         db.session.rollback()
@@ -51,6 +57,10 @@ def catalog_sync(directory, note):
         ("new version", report.updated),
         ("unchanged", report.unchanged),
         ("retired", report.retired),
+        ("SLA definitions new", sla_report.created),
+        ("SLA definitions revised", sla_report.revised),
+        ("SLA definitions unchanged", sla_report.unchanged),
+        ("SLA definitions withdrawn", sla_report.withdrawn),
     ):
         if keys:
             click.echo(f"{label}: {', '.join(keys)}")

@@ -62,6 +62,7 @@ def load_config(instance_path):
         "TASK_QUEUE": _env("TASK_QUEUE", "jiyun"),
         "CATALOG_DIR": _env("CATALOG_DIR", str(Path(__file__).parent.parent / "catalog" / "items")),
         "PRICES_DIR": _env("PRICES_DIR", str(Path(__file__).parent.parent / "billing" / "prices")),
+        "SLAS_DIR": _env("SLAS_DIR", str(Path(__file__).parent.parent / "catalog" / "slas")),
         # Sessions: a short idle timeout, cookies that scripts cannot read.
         "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 30)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_HOURS", 12)),

@@ -26,7 +26,13 @@ def init_celery(app):
         task_time_limit=600,
         task_soft_time_limit=540,
         timezone="UTC",
-        imports=("portal.provisioning.tasks", "portal.inventory.tasks", "portal.billing.tasks"),
+        imports=(
+            "portal.provisioning.tasks",
+            "portal.inventory.tasks",
+            "portal.billing.tasks",
+            "portal.vendors.tasks",
+            "portal.incidents.tasks",
+        ),
         broker_transport_options=app.config["BROKER_TRANSPORT_OPTIONS"],
         task_default_queue=app.config["TASK_QUEUE"],
         beat_schedule={
@@ -37,6 +43,9 @@ def init_celery(app):
             "leases": {"task": "portal.inventory.leases", "schedule": 3600.0},
             # Every ten minutes, so an hour is metered soon after it ends.
             "meter": {"task": "portal.billing.meter", "schedule": 600.0},
+            "certificates": {"task": "portal.vendors.certificates", "schedule": 3600.0},
+            # SLA clocks count minutes: breaches and escalations within five.
+            "incidents": {"task": "portal.incidents.sweep", "schedule": 300.0},
             "resume-stalled": {
                 "task": "portal.provisioning.resume_stalled",
                 "schedule": 120.0,

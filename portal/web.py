@@ -23,6 +23,7 @@ from portal.tenancy.vocabulary import (
     OUTSOURCING_MODES,
     QUOTA_RESOURCES,
 )
+from portal.vendors.permissions import can_browse_vendors
 
 
 def is_local_url(target):
@@ -81,6 +82,7 @@ def register_template_helpers(app):
             "text": lambda value: localized(value, locale) if isinstance(value, dict) else value,
             "agency_name": lambda agency: agency.name(locale) if agency else "",
             "Role": Role,
+            "can_browse_vendors": can_browse_vendors,
             "OrderState": OrderState,
             "StepState": StepState,
             "EVENT_LABELS": EVENT_LABELS,

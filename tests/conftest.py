@@ -20,6 +20,7 @@ from portal.accounts.models import User
 from portal.billing.prices import sync_price_lists
 from portal.catalog.service import sync_catalog
 from portal.extensions import db
+from portal.incidents.sla import sync_sla_definitions
 from tests.backends import POSTGRES_SERVER, PostgresBackend, make_backend
 from tests.billing_factories import (
     CREATED,
@@ -64,6 +65,7 @@ def build_template(backend):
     with app.app_context():
         flask_migrate.upgrade()
         sync_catalog(db.session, None, app.config["CATALOG_DIR"])
+        sync_sla_definitions(db.session, None, app.config["SLAS_DIR"])
         world = build_world(db.session)
         db.session.commit()
         db.engine.dispose()

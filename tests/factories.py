@@ -1,12 +1,19 @@
 """Test data, made through the portal's own service functions."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
+from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.accounts.service import create_api_token, create_user, hash_password
 from portal.tenancy.service import create_agency
+from portal.vendors import service as vendors
 
 PASSWORD = "Test-password-1"
+# Contracts and certificates of the test world run from last year to next year, so
+# they are in force whenever the suite runs.
+THIS_YEAR = vendors.today().year
+CONTRACT_YEAR = (date(THIS_YEAR - 1, 1, 1), date(THIS_YEAR + 1, 12, 31))
 
 
 def make_agency(
@@ -26,7 +33,7 @@ def make_agency(
     )
 
 
-def make_user(session, username, roles, agency=None, password_hash=None):
+def make_user(session, username, roles, agency=None, password_hash=None, vendor=None):
     return create_user(
         session,
         None,
@@ -36,7 +43,25 @@ def make_user(session, username, roles, agency=None, password_hash=None):
         roles=roles,
         agency_id=agency.id if agency else None,
         password_hash=password_hash,
+        vendor_id=vendor.id if vendor else None,
     )
+
+
+def make_vendor(session, actor, code, domains, hybrid_services=(), period=CONTRACT_YEAR):
+    vendor = vendors.create_vendor(
+        session, actor, code=code, name_zh=f"{code}服务商", name_en=f"Vendor {code}"
+    )
+    vendors.add_contract(
+        session,
+        actor,
+        vendor.id,
+        number=f"HT-{code}-{period[0].year}",
+        starts_on=period[0],
+        ends_on=period[1],
+        domains=domains,
+        hybrid_services=hybrid_services,
+    )
+    return vendor
 
 
 @dataclass
@@ -46,6 +71,9 @@ class World:
     agencies: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
+    vendors: dict = field(default_factory=dict)
+    technicians: dict = field(default_factory=dict)
+    certificates: dict = field(default_factory=dict)
 
 
 QUOTA = {"instances": 10, "vcpus": 16, "ram_gb": 64, "disk_gb": 1000, "databases": 2}
@@ -66,8 +94,13 @@ USERS = [
     ("finance", [Role.FINANCE_OFFICER], None),
     ("auditor", [Role.AUDITOR], None),
     ("admin", [Role.ADMIN], None),
-    ("vendor.tech", [Role.VENDOR_TECHNICIAN], None),
-    ("vendor.manager", [Role.VENDOR_MANAGER], None),
+]
+# Vendor staff: username, roles, vendor code. v1 serves health (bureaus a and b, hybrid:
+# its contract names postgresql and volume), v2 civil affairs (town t and community c).
+VENDOR_USERS = [
+    ("vendor.tech", [Role.VENDOR_TECHNICIAN], "v1"),
+    ("vendor.manager", [Role.VENDOR_MANAGER], "v1"),
+    ("vendor2.manager", [Role.VENDOR_MANAGER], "v2"),
 ]
 
 
@@ -95,4 +128,40 @@ def build_world(session):
         user = make_user(session, username, roles, agencies.get(code), password_hash=shared)
         world.users[username] = user.id
         world.tokens[username] = create_api_token(session, user, "tests")[1]
+    operator = session.get(User, world.users["operator"])
+    made = {
+        "v1": make_vendor(session, operator, "v1", ["health"], ["postgresql", "volume"]),
+        "v2": make_vendor(session, operator, "v2", ["civil_affairs"]),
+    }
+    world.vendors = {code: vendor.id for code, vendor in made.items()}
+    for username, roles, code in VENDOR_USERS:
+        user = make_user(session, username, roles, password_hash=shared, vendor=made[code])
+        world.users[username] = user.id
+        world.tokens[username] = create_api_token(session, user, "tests")[1]
+    # vendor.tech (v1), and a technician of v2 with no login: one certificate each.
+    for key, code, number, name, username, domain in (
+        ("vendor.tech", "v1", "1", "杨磊", "vendor.tech", "health"),
+        ("v2", "v2", "2", "赵敏", None, "civil_affairs"),
+    ):
+        technician = vendors.register_technician(
+            session,
+            operator,
+            made[code].id,
+            staff_number=f"V{number}-001",
+            name=name,
+            username=username,
+        )
+        certificate = vendors.issue_certificate(
+            session,
+            operator,
+            technician.id,
+            number=f"HD-2026-000{number}",
+            domains=[domain],
+            skills=["os", "database"],
+            exam_score=86,
+            issued_on=CONTRACT_YEAR[0],
+            expires_on=CONTRACT_YEAR[1],
+        )
+        world.technicians[key] = technician.id
+        world.certificates[code] = certificate.id
     return world

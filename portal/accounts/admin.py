@@ -14,6 +14,7 @@ from portal.core.errors import DomainError
 from portal.core.inputs import page_number
 from portal.extensions import db
 from portal.tenancy.models import Agency
+from portal.vendors.models import Vendor
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 PER_PAGE = 50
@@ -26,10 +27,14 @@ def _administrators_only():
         abort(403)
 
 
-def _agency_choices(form):
+def _choices(form):
     agencies = db.session.scalars(select(Agency).order_by(Agency.path)).all()
     form.agency_id.choices = [SelectChoice(0, "—")] + [
         SelectChoice(agency.id, f"{agency.code} · {agency.name_zh}") for agency in agencies
+    ]
+    vendors = db.session.scalars(select(Vendor).order_by(Vendor.code)).all()
+    form.vendor_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(vendor.id, f"{vendor.code} · {vendor.name_zh}") for vendor in vendors
     ]
 
 
@@ -57,6 +62,7 @@ def _save(form, user=None):
         "email": (form.email.data or "").strip() or None,
         "roles": form.roles.data,
         "agency_id": form.agency_id.data or None,
+        "vendor_id": form.vendor_id.data or None,
     }
     try:
         if user is None:
@@ -82,7 +88,7 @@ def _save(form, user=None):
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = UserForm(enabled=True)
-    _agency_choices(form)
+    _choices(form)
     if form.validate_on_submit():
         user = _save(form)
         if user is not None:
@@ -97,14 +103,17 @@ def edit(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    # Not obj=user: its None agency and vendor would win over the "—" (0) given here.
     form = UserForm(
-        obj=user,
         username=user.username,
+        display_name=user.display_name,
+        email=user.email,
         roles=[role.value for role in user.roles],
         agency_id=user.agency_id or 0,
+        vendor_id=user.vendor_id or 0,
         enabled=user.is_enabled,
     )
-    _agency_choices(form)
+    _choices(form)
     if form.validate_on_submit() and _save(form, user) is not None:
         flash(_l("The user %(name)s was saved.", name=user.username), "success")
         return redirect(url_for("users.index", q=user.username))

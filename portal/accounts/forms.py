@@ -52,6 +52,8 @@ class UserForm(FlaskForm):
         ],
     )
     agency_id = SelectField(_l("Agency"), coerce=int)
+    # Absent from a post (older forms, scripts): no vendor, as "—" says.
+    vendor_id = SelectField(_l("Vendor (of a vendor manager or technician)"), coerce=int, default=0)
     roles = SelectMultipleField(
         _l("Roles"),
         choices=[SelectChoice(role.value, role.label) for role in Role],

@@ -24,6 +24,8 @@ class User(UserMixin, Base):
     email: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # The vendor a vendor manager or technician works for.
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     # Part of the login id in the session cookie: changing it logs out every session.
     session_epoch: Mapped[str] = mapped_column(

@@ -13,11 +13,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import ApiToken, LoginAttempt, User, UserRole, new_session_epoch
-from portal.accounts.roles import AGENCY_ROLES, Role
+from portal.accounts.roles import AGENCY_ROLES, VENDOR_ROLES, Role
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import InvalidInput, NotFound, TooManyAttempts
 from portal.tenancy.models import Agency
+from portal.vendors.models import Vendor
 
 TOKEN_PREFIX = "jy_"  # noqa: S105 - a marker, not a secret
 MIN_PASSWORD_LENGTH = 10
@@ -134,8 +135,10 @@ def create_user(
     agency_id=None,
     email=None,
     password_hash=None,
+    vendor_id=None,
 ):
-    """Create a user. password_hash lets bulk seeding hash a shared password once."""
+    """Create a user. password_hash lets bulk seeding hash a shared password once;
+    vendor_id is the vendor a vendor manager or technician works for."""
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise InvalidInput(
@@ -144,7 +147,7 @@ def create_user(
         )
     if session.scalar(select(User.id).where(User.username == username)):
         raise InvalidInput(_l("This user name is taken."), {"username": _l("Already taken.")})
-    roles = _checked_roles(session, roles, agency_id)
+    roles = _checked_roles(session, roles, agency_id, vendor_id)
     if password_hash is None:
         if not password:
             raise InvalidInput(
@@ -158,6 +161,7 @@ def create_user(
         email=email,
         password_hash=password_hash,
         agency_id=agency_id,
+        vendor_id=vendor_id,
         role_rows=[UserRole(role=role.value) for role in roles],
     )
     session.add(user)
@@ -169,13 +173,19 @@ def create_user(
         "user",
         user.id,
         agency_id=agency_id,
-        after={"username": username, "roles": [r.value for r in roles], "agency_id": agency_id},
+        after={
+            "username": username,
+            "roles": [r.value for r in roles],
+            "agency_id": agency_id,
+            "vendor_id": vendor_id,
+        },
     )
     return user
 
 
-def _checked_roles(session, roles, agency_id):
-    """Known roles, and an existing agency exactly when an agency role is given."""
+def _checked_roles(session, roles, agency_id, vendor_id):
+    """Known roles; an existing agency when an agency role is given, an existing vendor
+    when a vendor role is (a vendor's staff without a vendor could see nothing)."""
     try:
         roles = sorted({Role(role) for role in roles})
     except ValueError:
@@ -189,14 +199,23 @@ def _checked_roles(session, roles, agency_id):
             _l("Agency staff belong to an agency."),
             {"agency_id": _l("Choose the agency of this member or manager.")},
         )
+    if vendor_id is not None and session.get(Vendor, vendor_id) is None:
+        raise InvalidInput(_l("No such vendor."), {"vendor_id": _l("No such vendor.")})
+    if set(roles) & VENDOR_ROLES and vendor_id is None:
+        raise InvalidInput(
+            _l("Vendor staff belong to a vendor."),
+            {"vendor_id": _l("Choose the vendor of this manager or technician.")},
+        )
     return roles
 
 
-def update_user(session, actor, user_id, *, display_name, email, roles, agency_id, enabled):
+def update_user(
+    session, actor, user_id, *, display_name, email, roles, agency_id, enabled, vendor_id=None
+):
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(_l("No such user."))
-    roles = _checked_roles(session, roles, agency_id)
+    roles = _checked_roles(session, roles, agency_id, vendor_id)
     if user.id == actor.id and (not enabled or set(roles) != set(user.roles)):
         # No lock-out, and no granting oneself the power to approve: four eyes.
         raise InvalidInput(
@@ -205,6 +224,7 @@ def update_user(session, actor, user_id, *, display_name, email, roles, agency_i
         )
     before = _user_facts(user)
     user.display_name, user.email, user.agency_id = display_name, email, agency_id
+    user.vendor_id = vendor_id
     current = {row.role: row for row in user.role_rows}
     for name in set(current) - {role.value for role in roles}:
         user.role_rows.remove(current[name])
@@ -232,6 +252,7 @@ def _user_facts(user):
     return {
         "display_name": user.display_name,
         "agency_id": user.agency_id,
+        "vendor_id": user.vendor_id,
         "roles": sorted(row.role for row in user.role_rows),
         "enabled": user.is_enabled,
     }

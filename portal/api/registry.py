@@ -1,10 +1,32 @@
 """Mount the API blueprints and describe them in the OpenAPI document."""
 
-from portal.api import agencies, approvals, audit, billing, catalog, me, orders, resources
+from portal.api import (
+    agencies,
+    approvals,
+    audit,
+    billing,
+    catalog,
+    incidents,
+    me,
+    orders,
+    resources,
+    vendors,
+)
 from portal.api.base import PortalApi
 from portal.extensions import csrf
 
-MODULES = (me, catalog, agencies, orders, approvals, resources, audit, billing)
+MODULES = (
+    me,
+    catalog,
+    agencies,
+    orders,
+    approvals,
+    resources,
+    audit,
+    billing,
+    vendors,
+    incidents,
+)
 
 
 def register_api(app):

@@ -19,29 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.billing.states import BillState
 from portal.core.db import Base, JSONType, Money, Rate, UTCDateTime, utcnow
+from portal.core.versioned import VersionedDefinition
 
 
-class PriceList(Base):
-    """One revision of a price list version as loaded from billing/prices/*.yaml. A
-    changed file makes a new revision; a removed one is marked withdrawn, never deleted."""
+class PriceList(VersionedDefinition, Base):
+    """One revision of a price list version as loaded from billing/prices/*.yaml."""
 
     __tablename__ = "price_lists"
     __table_args__ = (UniqueConstraint("version", "revision"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[str] = mapped_column(String(40), nullable=False)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
-    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    definition: Mapped[dict] = mapped_column(JSONType, nullable=False)
-    digest: Mapped[str] = mapped_column(String(64), nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)
-    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Set when a later revision replaced this one, or its file was removed.
-    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    loaded_by = relationship("User")
 
 
 class MeteredHour(Base):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from portal.accounts.roles import Role
 from portal.accounts.service import create_user, hash_password
 from portal.demo.names import BUREAUS, COMMUNITY_STEMS, DISTRICT, TOWNS
+from portal.demo.vendors import seed_vendors
 from portal.orders import service as orders
 from portal.tenancy.models import Agency
 from portal.tenancy.service import create_agency
@@ -23,8 +24,6 @@ PLATFORM_USERS = [
     ("operator2", "平台运维 李娜", [Role.PLATFORM_OPERATOR]),
     ("finance", "财务 王芳", [Role.FINANCE_OFFICER]),
     ("auditor", "审计 刘洋", [Role.AUDITOR]),
-    ("vendor.manager", "服务商经理 陈静", [Role.VENDOR_MANAGER]),
-    ("vendor.tech", "技术服务人员 杨磊", [Role.VENDOR_TECHNICIAN]),
 ]
 
 
@@ -56,7 +55,7 @@ def seed_demo(session):
         return SeedResult(False, session.query(Agency).count(), 0)
     shared_hash = hash_password(DEMO_PASSWORD)  # one hash for hundreds of demo users
 
-    def user(username, name, roles, agency=None):
+    def user(username, name, roles, agency=None, vendor_id=None):
         return create_user(
             session,
             None,
@@ -66,6 +65,7 @@ def seed_demo(session):
             roles=roles,
             agency_id=agency.id if agency else None,
             password_hash=shared_hash,
+            vendor_id=vendor_id,
         )
 
     district = _agency(
@@ -125,6 +125,8 @@ def seed_demo(session):
                 f"{code}.member", f"{community.name_zh}·社区工作者", [Role.AGENCY_MEMBER], community
             )
         )
+    operator = next(u for u in users if u.username == "operator")
+    users.extend(seed_vendors(session, operator, user))
     _sample_orders(session, users)
     return SeedResult(True, 1 + len(bureaus) + len(towns) + COMMUNITIES, len(users))
 

@@ -9,6 +9,7 @@
 Objects of operations still running are left alone: they are in flux by design.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,12 +17,16 @@ from sqlalchemy import select
 
 from portal.core import audit
 from portal.core.db import utcnow
+from portal.core.errors import Conflict
+from portal.incidents.service import open_incident
 from portal.inventory import lifecycle
 from portal.inventory.models import CloudOrphan, Resource
 from portal.inventory.states import ResourceState
 from portal.provisioning.drivers.base import AGENCY_TAG, CloudError
 from portal.provisioning.models import Operation
 from portal.provisioning.states import OperationState
+
+log = logging.getLogger(__name__)
 
 WATCHED = (ResourceState.ACTIVE, ResourceState.STOPPED, ResourceState.MISSING)
 POWER = {"active": ResourceState.ACTIVE, "stopped": ResourceState.STOPPED}
@@ -91,6 +96,7 @@ def _check_resource(session, resource, cloud, report, dry_run):
             if not dry_run:
                 resource.attention = f"Not found in the cloud: {', '.join(gone)}."
                 lifecycle.record(session, resource, "missing", state=ResourceState.MISSING)
+                raise_missing(session, resource, gone)
         return
     if not server_id:
         if resource.state == ResourceState.MISSING:
@@ -118,6 +124,23 @@ def _check_resource(session, resource, cloud, report, dry_run):
             resource.attention = f"Found {status} although the portal had it {resource.state}."
             kind = "started" if actual == ResourceState.ACTIVE else "stopped"
             lifecycle.record(session, resource, kind, state=actual)
+
+
+def raise_missing(session, resource, gone):
+    """A P1 incident for the vanished resource, so its vendor's SLA clock starts. With
+    no SLA definition loaded the resource is still marked missing, and that is logged."""
+    try:
+        with session.begin_nested():
+            open_incident(
+                session,
+                None,
+                priority="P1",
+                title=f"{resource.number} {resource.name}: not found in the cloud",
+                description=f"Reconciliation found these cloud objects gone: {', '.join(gone)}.",
+                resource_id=resource.id,
+            )
+    except Conflict as refused:
+        log.warning("no incident for missing %s: %s", resource.number, refused.message)
 
 
 def _orphan(session, driver, obj, grace, report, dry_run):

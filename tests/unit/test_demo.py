@@ -10,6 +10,9 @@ from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.extensions import db
 from portal.tenancy.models import Agency
+from portal.tenancy.vocabulary import BUSINESS_DOMAINS
+from portal.vendors.models import Contract, Technician
+from portal.vendors.service import eligibility
 from tests.conftest import csrf_token, database, make_app
 
 
@@ -38,6 +41,17 @@ def test_demo_seed_builds_the_district_once_and_its_logins_work(empty_app):
         roles = {row.role for user in session.scalars(select(User)) for row in user.role_rows}
         assert roles == {role.value for role in Role}
         users = session.scalar(select(func.count()).select_from(User))
+        # Each of the twelve business domains has one designated vendor this year.
+        domains = Counter(d for c in session.scalars(select(Contract)) for d in c.domains)
+        assert domains == Counter(list(BUSINESS_DOMAINS))
+        tech = session.scalar(select(Technician).join(User).where(User.username == "vendor.tech"))
+        served = session.scalar(
+            select(Agency).where(
+                Agency.domain.in_(tech.vendor.contracts[0].domains),
+                Agency.outsourcing_mode == "fully_outsourced",
+            )
+        )
+        assert eligibility(session, tech, served).allowed
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0 and "nothing changed" in second.output
     with database(empty_app) as session:

@@ -35,6 +35,7 @@ which marks it xfail(strict=True): fixing the bug turns the cell into an XPASS f
 so the entry must then be removed.
 """
 
+import io
 import re
 import shutil
 from collections.abc import Callable
@@ -52,6 +53,8 @@ from portal.billing import service as billing
 from portal.billing.models import Bill, Budget
 from portal.billing.prices import sync_price_lists
 from portal.extensions import db
+from portal.incidents import service as incidents
+from portal.incidents.models import Incident
 from portal.inventory.models import Resource
 from portal.orders import service as orders
 from portal.orders.models import Order
@@ -59,6 +62,7 @@ from portal.provisioning import engine
 from portal.provisioning.models import Operation
 from portal.provisioning.tasks import runtime
 from portal.tenancy.models import Agency
+from portal.vendors.models import Certificate, Contract, Technician, Vendor
 from tests.billing_factories import write_price_lists
 from tests.conftest import csrf_token, login, make_app, provisioning_config
 from tests.factories import PASSWORD
@@ -91,6 +95,8 @@ TOKEN = "token"  # the user's own API token, or member.b's
 RESOURCE = "resource"  # /…/<resource_id> or its operation: a volume of bureau a or b
 USER = "user"  # /…/<user_id>: member2.a (bureau a) or member.b (bureau b)
 BILL = "bill"  # /…/<bill_id>: bureau a's or bureau b's bill (see "Billing" below)
+VENDOR = "vendor"  # /…/<vendor_id> and below: vendor v1 or v2 (see "Vendors" below)
+INCIDENT = "incident"  # /…/<incident_id>: bureau a's or bureau b's (see "Incidents" below)
 
 
 def scopes_for(objects, role):
@@ -475,6 +481,7 @@ class Matrix:
         ids = make_orders(seed_app, self.world, *((who, state) for _, who, state in SEEDED))
         self.resources = make_resources(seed_app, self.world)
         self.bills = make_bills(seed_app, self.world, cloud_dir / "prices")  # see "Billing"
+        self.incidents = make_incidents(seed_app, self.world, self.resources)  # "Incidents"
         with seed_app.app_context():
             db.engine.dispose()
         self.seeded = {label: order_id for (label, _, _), order_id in zip(SEEDED, ids, strict=True)}
@@ -557,6 +564,7 @@ class Call:
     path: str
     form: dict = field(default_factory=dict)
     json: dict | None = None
+    data: bytes | None = None  # an API body that is not JSON (a CSV file)
     object_id: int | None = None
     labels: dict = field(default_factory=dict)  # listings: object id → its label in the table
 
@@ -938,6 +946,339 @@ REASON = {"reason": "permission matrix"}
 
 
 # ---------------------------------------------------------------------------------------
+# Vendors: their contracts, technicians and certificates (/api/v1/vendors).
+#
+# Vendors are the platform-wide roles' and the vendors' own staff's business: agency staff
+# are refused outright (403) whatever they name. "own" is vendor v1 (vendor.manager's and
+# vendor.tech's; its technician V1-001 is vendor.tech, with certificate HD-2026-0001),
+# "other" is v2 (technician V2-001, certificate HD-2026-0002): vendor staff get 404 for
+# another vendor's objects. The platform team registers vendors, records contracts and
+# certificates (the district runs the exam); a vendor's manager registers its staff.
+
+LIST_VENDORS = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator=seen("v1", "v2"),
+    finance_officer=seen("v1", "v2"),
+    auditor=seen("v1", "v2"),
+    admin=seen("v1", "v2"),
+    vendor_technician=seen("v1"),
+    vendor_manager=seen("v1"),
+)
+VIEW_VENDOR = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="own:ok other:404",
+    vendor_manager="own:ok other:404",
+)
+PLATFORM_TEAM_ONLY = expect(  # register a vendor, import the exam's results
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+CERTIFY = expect(  # a contract, a certificate issued or revoked
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="own:403 other:404",
+    vendor_manager="own:403 other:404",
+)
+REGISTER_STAFF = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="own:403 other:404",
+    vendor_manager="own:ok other:404",
+)
+API_VENDOR = "/api/v1/vendors/<int:vendor_id>"
+API_TECHNICIAN = "/api/v1/vendors/technicians/<int:technician_id>"
+API_CERTIFICATE = "/api/v1/vendors/certificates/<int:certificate_id>"
+EXAM_CSV = (
+    b"vendor,staff_number,name,certificate_number,exam_score,issued_on,expires_on,domains,skills\n"
+    b"v1,V1-077,matrix,HD-MATRIX-1,90,2026-01-01,2030-12-31,health,os\n"
+)
+
+
+def a_vendor(path, key="vendors", own="v1", other="v2", **kwargs):
+    """v1's object of `key` (world.vendors, .technicians, .certificates) or v2's."""
+
+    def build(ctx):
+        object_id = getattr(ctx.world, key)[other if ctx.scope == OTHER else own]
+        return Call(path.format(id=object_id), object_id=object_id, **kwargs)
+
+    return build
+
+
+def a_technician(path, **kwargs):
+    return a_vendor(path, "technicians", "vendor.tech", "v2", **kwargs)
+
+
+def a_certificate(path, **kwargs):
+    return a_vendor(path, "certificates", "v1", "v2", **kwargs)
+
+
+def eligibility_for_a(ctx):
+    """May the technician (v1's or v2's) work on bureau a's resources?"""
+    call = a_technician("/api/v1/vendors/technicians/{id}/eligibility")(ctx)
+    call.path += f"?agency_id={ctx.world.agencies['a']}"
+    return call
+
+
+def vendors_listed(path):
+    def build(ctx):
+        return Call(path, labels={vid: code for code, vid in ctx.world.vendors.items()})
+
+    return build
+
+
+def counts_of(*models):
+    def effect(ctx, call):
+        with ctx.app.app_context():
+            return tuple(
+                db.session.scalar(select(func.count()).select_from(model)) for model in models
+            )
+
+    return effect
+
+
+def certificate_revoked(ctx, call):
+    with ctx.app.app_context():
+        return db.session.get(Certificate, call.object_id).revoked_at
+
+
+PAGE_VENDOR = "/vendors/<int:vendor_id>"
+PAGE_TECHNICIAN = "/vendors/technicians/<int:technician_id>"
+
+
+def exam_upload(ctx):
+    """The exam's CSV as the page uploads it (a fresh stream for every request)."""
+    return Call("/vendors/exam-results", form={"file": (io.BytesIO(EXAM_CSV), "exam.csv")})
+
+
+def page_eligibility_for_a(ctx):
+    call = a_technician("/vendors/technicians/{id}/eligibility")(ctx)
+    call.path += f"?agency_id={ctx.world.agencies['a']}&service=volume"
+    return call
+
+
+NEW_CONTRACT = {
+    "number": "HT-MATRIX",
+    "starts_on": "2099-01-01",
+    "ends_on": "2099-12-31",
+    "domains": ["economy"],
+}
+NEW_CERTIFICATE = {
+    "number": "HD-MATRIX-2",
+    "domains": ["health"],
+    "skills": ["os"],
+    "exam_score": 80,
+    "issued_on": "2026-01-01",
+    "expires_on": "2030-12-31",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Incidents (/api/v1/incidents). The seed holds, for each of bureau a (own) and bureau b
+# (other), an incident on its volume (ra, rb) in each state an action needs: open,
+# acknowledged, waiting (on the agency), resolved. Both bureaus are hybrid in health, and
+# v1's contract runs volumes for hybrid agencies: every incident is v1's, so vendor.tech
+# (certified for health) works on both bureaus' and vendor.manager assigns both.
+# An agency's staff report, answer, confirm and reopen their own; the platform-wide roles
+# see all, and only platform operators of them act (they close on the agency's behalf
+# and assign, but do not work on a vendor's incident).
+
+INCIDENT_STATES = ("open", "acknowledged", "waiting", "resolved")
+INCIDENT_LIST = {code: [f"{code}-{state}" for state in INCIDENT_STATES] for code in ("a", "b")}
+LIST_INCIDENTS = expect(
+    anonymous="unauth",
+    agency_member=seen(*INCIDENT_LIST["a"]),
+    agency_manager=seen(*INCIDENT_LIST["a"]),
+    platform_operator=seen(*INCIDENT_LIST["a"], *INCIDENT_LIST["b"]),
+    finance_officer=seen(*INCIDENT_LIST["a"], *INCIDENT_LIST["b"]),
+    auditor=seen(*INCIDENT_LIST["a"], *INCIDENT_LIST["b"]),
+    admin=seen(*INCIDENT_LIST["a"], *INCIDENT_LIST["b"]),
+    vendor_technician=seen(*INCIDENT_LIST["a"], *INCIDENT_LIST["b"]),
+    vendor_manager=seen(*INCIDENT_LIST["a"], *INCIDENT_LIST["b"]),
+)
+VIEW_INCIDENT = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="ok",
+    vendor_manager="ok",
+)
+OPEN_INCIDENT = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+WORK_ON_INCIDENT = expect(  # respond, wait on the agency, resolve
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="ok",
+    vendor_manager="403",
+)
+ANSWER_INCIDENT = expect(  # the agency answers what the incident waited for
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="ok",
+    vendor_manager="403",
+)
+CLOSE_INCIDENT = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+REOPEN_INCIDENT = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+COMMENT_INCIDENT = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="ok",
+    vendor_manager="ok",
+)
+ASSIGN_INCIDENT = expect(
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="ok",
+)
+API_INCIDENT = "/api/v1/incidents/<int:incident_id>"
+
+
+def make_incidents(app, world, resources):
+    """state → agency code → the id of an incident on its volume in that state."""
+    made = {state: {} for state in INCIDENT_STATES}
+    with app.app_context():
+        session = db.session
+        tech = session.get(User, world.users["vendor.tech"])
+        for code, label in (("a", "ra"), ("b", "rb")):
+            reporter = session.get(User, world.users[f"member.{code}"])
+            for state in INCIDENT_STATES:
+                incident = incidents.open_incident(
+                    session,
+                    reporter,
+                    priority="P3",
+                    title=f"{code}-{state}",
+                    resource_id=resources[label][0],
+                )
+                if state != "open":
+                    incidents.respond(session, tech, incident.id)
+                if state == "waiting":
+                    incidents.wait_on_agency(session, tech, incident.id, "logs, please")
+                if state == "resolved":
+                    incidents.resolve(session, tech, incident.id, "fixed")
+                made[state][code] = incident.id
+        session.commit()
+    return made
+
+
+def an_incident(path, state, **kwargs):
+    def build(ctx):
+        incident_id = ctx.matrix.incidents[state]["b" if ctx.scope == OTHER else "a"]
+        return Call(path.format(id=incident_id), object_id=incident_id, **kwargs)
+
+    return build
+
+
+def incidents_listed(ctx):
+    labels = {
+        incident_id: f"{code}-{state}"
+        for state, by_code in ctx.matrix.incidents.items()
+        for code, incident_id in by_code.items()
+    }
+    return Call("/api/v1/incidents", labels=labels)
+
+
+def incident_on_a_volume(ctx):
+    label = "rb" if ctx.scope == OTHER else "ra"
+    resource_id = ctx.matrix.resources[label][0]
+    body = {"resource_id": resource_id, "priority": "P4", "title": "matrix"}
+    return Call("/api/v1/incidents", json=body)
+
+
+def assign_vendor_tech(ctx):
+    """Bureau a's (or b's) open incident, to vendor.tech."""
+    technician_id = ctx.world.technicians["vendor.tech"]
+    path = "/api/v1/incidents/{id}/assign"
+    return an_incident(path, "open", json={"technician_id": technician_id})(ctx)
+
+
+def incident_facts(ctx, call):
+    with ctx.app.app_context():
+        incident = db.session.get(Incident, call.object_id)
+        return incident.state, incident.technician_id, len(incident.events)
+
+
+NOTE = {"note": "permission matrix"}
+
+
+# ---------------------------------------------------------------------------------------
 # The table: every (rule, method) the app serves. One rule may have several rows where
 # it does different things (the order actions) or the object's state decides who may act.
 
@@ -1181,6 +1522,84 @@ ROUTES = [
     Route("PUT", API_COSTS + "/budgets/<int:year>", AGENCY, FINANCE_CHANGES,
           an_agency(f"{COSTS_API}/budgets/{BUDGET_YEAR}", json={"amount": "120000.00"}),
           effect=budget_amount),
+    # vendors, the pages (see "Vendors" above)
+    Route("GET", "/vendors/", LISTING, LIST_VENDORS, vendors_listed("/vendors/")),
+    Route("POST", "/vendors/", NOTHING, PLATFORM_TEAM_ONLY,
+          fixed("/vendors/", form={"code": "v-matrix", "name_zh": "矩阵", "name_en": "M"}),
+          effect=counts_of(Vendor)),
+    Route("GET", PAGE_VENDOR, VENDOR, VIEW_VENDOR, a_vendor("/vendors/{id}")),
+    Route("POST", PAGE_VENDOR + "/contracts", VENDOR, CERTIFY,
+          a_vendor("/vendors/{id}/contracts", form=NEW_CONTRACT), effect=counts_of(Contract)),
+    Route("POST", PAGE_VENDOR + "/technicians", VENDOR, REGISTER_STAFF,
+          a_vendor("/vendors/{id}/technicians", form={"staff_number": "M-1", "name": "矩阵"}),
+          effect=counts_of(Technician)),
+    Route("GET", PAGE_TECHNICIAN, VENDOR, VIEW_VENDOR, a_technician("/vendors/technicians/{id}")),
+    Route("GET", PAGE_TECHNICIAN + "/eligibility", VENDOR, VIEW_VENDOR, page_eligibility_for_a),
+    Route("POST", PAGE_TECHNICIAN + "/certificates", VENDOR, CERTIFY,
+          a_technician("/vendors/technicians/{id}/certificates", form=NEW_CERTIFICATE),
+          effect=counts_of(Certificate)),
+    Route("POST", "/vendors/certificates/<int:certificate_id>/revoke", VENDOR, CERTIFY,
+          a_certificate("/vendors/certificates/{id}/revoke", form=REASON),
+          effect=certificate_revoked),
+    Route("GET", "/vendors/exam-results", NOTHING, PLATFORM_TEAM_ONLY,
+          fixed("/vendors/exam-results")),
+    Route("POST", "/vendors/exam-results", NOTHING, PLATFORM_TEAM_ONLY, exam_upload,
+          effect=counts_of(Certificate, Technician)),
+    Route("GET", "/vendors/exam-results/sample.csv", NOTHING, PLATFORM_TEAM_ONLY,
+          fixed("/vendors/exam-results/sample.csv")),
+    # vendors, the API (see "Vendors" above)
+    Route("GET", "/api/v1/vendors", LISTING, LIST_VENDORS, vendors_listed("/api/v1/vendors")),
+    Route("POST", "/api/v1/vendors", NOTHING, PLATFORM_TEAM_ONLY,
+          fixed("/api/v1/vendors", json={"code": "v-matrix", "name_zh": "矩阵", "name_en": "M"}),
+          effect=counts_of(Vendor)),
+    Route("GET", API_VENDOR, VENDOR, VIEW_VENDOR, a_vendor("/api/v1/vendors/{id}")),
+    Route("POST", API_VENDOR + "/contracts", VENDOR, CERTIFY,
+          a_vendor("/api/v1/vendors/{id}/contracts", json=NEW_CONTRACT),
+          effect=counts_of(Contract)),
+    Route("POST", API_VENDOR + "/technicians", VENDOR, REGISTER_STAFF,
+          a_vendor("/api/v1/vendors/{id}/technicians",
+                   json={"staff_number": "M-1", "name": "矩阵"}),
+          effect=counts_of(Technician)),
+    Route("GET", API_TECHNICIAN, VENDOR, VIEW_VENDOR,
+          a_technician("/api/v1/vendors/technicians/{id}")),
+    Route("GET", API_TECHNICIAN + "/eligibility", VENDOR, VIEW_VENDOR, eligibility_for_a),
+    Route("POST", API_TECHNICIAN + "/certificates", VENDOR, CERTIFY,
+          a_technician("/api/v1/vendors/technicians/{id}/certificates", json=NEW_CERTIFICATE),
+          effect=counts_of(Certificate)),
+    Route("POST", API_CERTIFICATE + "/revoke", VENDOR, CERTIFY,
+          a_certificate("/api/v1/vendors/certificates/{id}/revoke", json=REASON),
+          effect=certificate_revoked),
+    Route("POST", "/api/v1/vendors/exam-results", NOTHING, PLATFORM_TEAM_ONLY,
+          fixed("/api/v1/vendors/exam-results", data=EXAM_CSV),
+          effect=counts_of(Certificate, Technician)),
+    # incidents, the API (see "Incidents" above)
+    Route("GET", "/api/v1/incidents", LISTING, LIST_INCIDENTS, incidents_listed),
+    Route("POST", "/api/v1/incidents", RESOURCE, OPEN_INCIDENT, incident_on_a_volume,
+          effect=counts_of(Incident)),
+    Route("GET", API_INCIDENT, INCIDENT, VIEW_INCIDENT,
+          an_incident("/api/v1/incidents/{id}", "open")),
+    Route("POST", API_INCIDENT + "/assign", INCIDENT, ASSIGN_INCIDENT, assign_vendor_tech,
+          effect=incident_facts),
+    Route("POST", API_INCIDENT + "/respond", INCIDENT, WORK_ON_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/respond", "open", json={}), effect=incident_facts),
+    Route("POST", API_INCIDENT + "/wait", INCIDENT, WORK_ON_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/wait", "acknowledged", json=NOTE),
+          effect=incident_facts),
+    Route("POST", API_INCIDENT + "/resolve", INCIDENT, WORK_ON_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/resolve", "acknowledged", json=NOTE),
+          effect=incident_facts),
+    Route("POST", API_INCIDENT + "/resume", INCIDENT, ANSWER_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/resume", "waiting", json=NOTE),
+          effect=incident_facts),
+    Route("POST", API_INCIDENT + "/close", INCIDENT, CLOSE_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/close", "resolved", json={}),
+          effect=incident_facts),
+    Route("POST", API_INCIDENT + "/reopen", INCIDENT, REOPEN_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/reopen", "resolved", json=NOTE),
+          effect=incident_facts),
+    Route("POST", API_INCIDENT + "/comment", INCIDENT, COMMENT_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/comment", "open", json=NOTE),
+          effect=incident_facts),
 ]
 # fmt: on
 
@@ -1205,6 +1624,7 @@ REDIRECTS = {301, 302, 303, 307, 308}
 ORDER_LINK = re.compile(r'href="/orders/(\d+)"')
 RESOURCE_LINK = re.compile(r'href="/resources/(\d+)"')
 AGENCY_LINK = re.compile(r'href="/agencies/(\d+)"')
+VENDOR_LINK = re.compile(r'href="/vendors/(\d+)"')
 LISTED = re.compile(r"ok\[(.*)\]")
 
 
@@ -1228,10 +1648,12 @@ def shown(route, response):
         rows = (
             body
             if isinstance(body, list)
-            else body.get("orders", body.get("resources", body.get("bills")))
+            else next(
+                body[key] for key in ("orders", "resources", "bills", "incidents") if key in body
+            )
         )
         return {row["id"] for row in rows}
-    links = {"/agencies": AGENCY_LINK, "/resources": RESOURCE_LINK}
+    links = {"/agencies": AGENCY_LINK, "/resources": RESOURCE_LINK, "/vendors": VENDOR_LINK}
     link = next((v for k, v in links.items() if route.rule.startswith(k)), ORDER_LINK)
     return {int(found) for found in link.findall(response.get_data(as_text=True))}
 
@@ -1270,7 +1692,11 @@ def send(ctx, route, call):
         headers = {}
         if ctx.username:
             headers["Authorization"] = f"Bearer {ctx.world.tokens[ctx.username]}"
-        return client, client.open(call.path, method=route.method, json=call.json, headers=headers)
+        if call.data is not None:
+            body = {"data": call.data, "content_type": "text/csv"}
+        else:
+            body = {"json": call.json}
+        return client, client.open(call.path, method=route.method, headers=headers, **body)
     client, token = ctx.matrix.client(ctx.username, fresh=route.own_session)
     data = None
     if route.method != "GET":

@@ -99,3 +99,49 @@ def test_an_administrator_cannot_change_their_own_roles_or_access(as_user, world
     with database(admin.application) as session:
         user = session.get(User, world.users["admin"])
         assert {row.role for row in user.role_rows} == {"admin"} and user.is_enabled
+
+
+def test_vendor_staff_need_a_vendor_which_the_audit_keeps(app, as_user, world):
+    admin = as_user("admin")
+    form = user_form(
+        admin,
+        "/admin/users/new",
+        username="new.tech",
+        display_name="新技术员",
+        agency_id=0,
+        vendor_id=0,
+        roles=["vendor_technician"],
+        password="Tech-password-99",
+    )
+    refused = admin.post("/admin/users/new", data=form)
+    assert refused.status_code == 422
+    assert "Choose the vendor of this manager or technician." in refused.get_data(as_text=True)
+    made = admin.post("/admin/users/new", data={**form, "vendor_id": world.vendors["v1"]})
+    assert made.status_code == 302
+    path = f"/admin/users/{world.users['vendor2.manager']}"
+    assert f'<option selected value="{world.vendors["v2"]}">' in admin.get(path).get_data(
+        as_text=True
+    )
+    moved = user_form(
+        admin,
+        path,
+        username="vendor2.manager",
+        display_name="Vendor2.Manager",
+        agency_id=0,
+        vendor_id=world.vendors["v1"],
+        roles=["vendor_manager"],
+        enabled="y",
+    )
+    assert admin.post(path, data=moved).status_code == 302
+    with database(app) as session:
+        assert (
+            session.scalar(select(User.vendor_id).where(User.username == "new.tech"))
+            == (world.vendors["v1"])
+        )
+        updated = session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "user.updated")
+            .order_by(AuditEvent.id.desc())
+        )
+        assert updated.before["vendor_id"] == world.vendors["v2"]
+        assert updated.after["vendor_id"] == world.vendors["v1"]

@@ -1,0 +1,1 @@
+"""Incidents, SLA clocks, knowledge base."""

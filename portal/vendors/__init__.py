@@ -1,0 +1,1 @@
+"""Vendors, contracts, technicians and their certificates."""
