@@ -20,12 +20,13 @@ from portal.billing.periods import BILLING_ZONE, HOUR, day_end, floor_hour, mont
 from portal.billing.prices import current_price_lists
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import Conflict
+from portal.incidents.availability import outages
 from portal.inventory.models import LifecycleEvent
 
 CENT = Decimal("0.01")
 # quantity × rate (in millionths of a yuan) / 3600 s / 10^6 × 100 fen = … / 36,000,000
 FEN_DIVISOR = 36_000_000
-RATED_KINDS = ("usage", "service_fee")
+RATED_KINDS = ("usage", "service_fee", "sla_credit")
 
 
 def rate_bills(session, bills, *, now=None):
@@ -64,6 +65,7 @@ def rate_bills(session, bills, *, now=None):
     _write_usage_lines(session, bill_ids, start, end, pieces, now)
     _refuse_unpriced(session, bill_ids)
     _write_service_fees(session, bills, pieces, now)
+    _write_credits(session, bills, month, start, end, now)
     used = [_price_list_ref(row) for row in price_lists if _in_pieces(row, pieces)]
     for bill in bills:
         bill.price_lists = used
@@ -260,6 +262,52 @@ def _write_service_fees(session, bills, pieces, now):
                         created_at=now,
                     )
                 )
+    session.flush()
+
+
+def _write_credits(session, bills, month, start, end, now):
+    """An SLA credit for each resource whose month's availability broke its target: the
+    credit rule's share of the resource's usage charge (quantity: its down seconds in
+    service time; rate: the share; reason: achieved < target)."""
+    by_agency = {bill.agency_id: bill for bill in bills}
+    breached = [
+        found
+        for found in outages(session, month, now=now).values()
+        if found.credit_share and found.agency_id in by_agency
+    ]
+    if not breached:
+        return
+    charges = dict(
+        session.execute(
+            select(BillLine.resource_id, func.sum(BillLine.amount))
+            .where(
+                BillLine.bill_id.in_([bill.id for bill in bills]),
+                BillLine.kind == "usage",
+                BillLine.resource_id.in_([found.resource_id for found in breached]),
+            )
+            .group_by(BillLine.resource_id)
+        ).all()
+    )
+    for found in breached:
+        charge = charges.get(found.resource_id, Decimal(0))
+        amount = -(charge * found.credit_share).quantize(CENT, rounding=ROUND_HALF_UP)
+        if amount:
+            session.add(
+                BillLine(
+                    bill_id=by_agency[found.agency_id].id,
+                    kind="sla_credit",
+                    resource_id=found.resource_id,
+                    metric="availability",
+                    sla_tier=found.sla_tier,
+                    period_start=start,
+                    period_end=end,
+                    quantity=found.down_seconds,
+                    rate=found.credit_share,
+                    amount=amount,
+                    reason=f"{found.achieved}% < {found.target}%",
+                    created_at=now,
+                )
+            )
     session.flush()
 
 

@@ -1,0 +1,108 @@
+"""A month's availability from P1 incidents and reconciliation, in the tier's service
+hours, and the SLA credit it puts on the agency's bill."""
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from portal.billing.models import BillLine
+from portal.billing.prices import sync_price_lists
+from portal.billing.service import current_bills, generate_bills
+from portal.incidents import service as incidents
+from portal.incidents.availability import outages
+from portal.inventory import lifecycle
+from tests.billing_factories import (
+    AFTER,
+    OCTOBER,
+    OCTOBER_END,
+    OCTOBER_START,
+    make_resource,
+    meter,
+    write_price_lists,
+)
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# October 2026 on the office calendar: 18 working days (1-7 October are the National
+# Day holidays, Saturday the 10th is a make-up working day) of 9 hours.
+OCTOBER_OFFICE_HOURS = 18 * 9
+
+
+def at(day, hour, minute=0):
+    return datetime(2026, 10, day, hour, minute, tzinfo=BEIJING)
+
+
+@pytest.fixture
+def database(session, world):
+    return make_resource(
+        session,
+        world.agencies["a"],
+        "postgresql",
+        [(datetime(2026, 9, 1, tzinfo=BEIJING), "created", "active", {"storage_gb": 50})],
+        name="jw-db",
+    )
+
+
+def down_from_nine_to_half_past_one(session, user, resource):
+    incident = incidents.open_incident(
+        session, user("member.a"), priority="P1", title="数据库宕机",
+        resource_id=resource.id, now=at(12, 9),
+    )  # fmt: skip
+    tech = user("vendor.tech")
+    incidents.respond(session, tech, incident.id, now=at(12, 9, 10))
+    incidents.resolve(session, tech, incident.id, "已恢复", now=at(12, 13, 30))
+    return incident
+
+
+def test_down_time_counts_in_service_hours_only(session, user, world, database):
+    down_from_nine_to_half_past_one(session, user, database)
+    found = outages(session, OCTOBER, now=AFTER)[database.id]
+    assert found.service_seconds == OCTOBER_OFFICE_HOURS * 3600
+    assert found.down_seconds == 4.5 * 3600
+    assert found.achieved == Decimal("97.222")  # (162 - 4.5) / 162, rounded down
+    assert found.breached and found.target == Decimal("99.5")
+    # 22 whole tenths of a point below target at 2% each, capped at 20%.
+    assert found.credit_share == Decimal("0.20")
+
+
+def test_missing_and_an_overlapping_incident_count_once(session, user, world, database):
+    down_from_nine_to_half_past_one(session, user, database)
+    # Reconciliation found it missing from 12:00 to 15:00 the same day: 1.5 h more.
+    lifecycle.record(session, database, "missing", state="missing", at=at(12, 12))
+    lifecycle.record(session, database, "returned", state="active", at=at(12, 15))
+    found = outages(session, OCTOBER, now=AFTER)[database.id]
+    assert found.down_seconds == 6 * 3600
+
+
+def test_a_short_outage_within_target_earns_no_credit(session, user, world, database):
+    incident = incidents.open_incident(
+        session, user("operator"), priority="P1", title="闪断",
+        resource_id=database.id, now=at(12, 9),
+    )  # fmt: skip
+    incidents.respond(session, user("vendor.tech"), incident.id, now=at(12, 9, 1))
+    incidents.resolve(session, user("vendor.tech"), incident.id, "ok", now=at(12, 9, 30))
+    found = outages(session, OCTOBER, now=AFTER)[database.id]
+    assert found.achieved == Decimal("99.691") and not found.breached
+    assert found.credit_share == 0
+
+
+def test_the_breach_is_credited_on_the_agencys_bill(session, user, world, database, tmp_path):
+    sync_price_lists(session, None, write_price_lists(tmp_path / "prices"))
+    down_from_nine_to_half_past_one(session, user, database)
+    meter(session, OCTOBER_START, OCTOBER_END)
+    generate_bills(session, user("finance"), OCTOBER, now=AFTER)
+    bill = next(b for b in current_bills(session, OCTOBER) if b.agency_id == world.agencies["a"])
+    lines = session.scalars(select(BillLine).where(BillLine.bill_id == bill.id)).all()
+    usage = sum(
+        (line.amount for line in lines if line.kind == "usage" and line.resource_id == database.id),
+        Decimal(0),
+    )
+    (credit,) = [line for line in lines if line.kind == "sla_credit"]
+    assert credit.amount == -(usage * Decimal("0.20")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert credit.reason == "97.222% < 99.5%" and credit.resource_id == database.id
+    assert bill.credits == credit.amount
+    assert bill.total == bill.usage + bill.service_fee + bill.credits
+    generate_bills(session, user("finance"), OCTOBER, now=AFTER)  # regenerated, not doubled
+    assert bill.credits == credit.amount
