@@ -63,6 +63,11 @@ def load_config(instance_path):
         "CATALOG_DIR": _env("CATALOG_DIR", str(Path(__file__).parent.parent / "catalog" / "items")),
         "PRICES_DIR": _env("PRICES_DIR", str(Path(__file__).parent.parent / "billing" / "prices")),
         "SLAS_DIR": _env("SLAS_DIR", str(Path(__file__).parent.parent / "catalog" / "slas")),
+        # Vendor scorecards: the weight of each component, and the points a breach costs.
+        "SCORECARD_WEIGHTS": _weights(
+            _env("SCORECARD_WEIGHTS", "sla=50,satisfaction=25,expert=25")
+        ),
+        "SCORECARD_BREACH_PENALTY": _env("SCORECARD_BREACH_PENALTY", "1"),
         # Sessions: a short idle timeout, cookies that scripts cannot read.
         "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 30)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_HOURS", 12)),
@@ -98,6 +103,17 @@ def load_config(instance_path):
         "SMTP_FROM": _env("SMTP_FROM", "jiyun@localhost"),
         **_provisioning(instance),
     }
+
+
+def _weights(text):
+    """ "sla=50,satisfaction=25,expert=25" → {"sla": 50.0, …}; every component named."""
+    weights = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        weights[name.strip()] = float(value)
+    if set(weights) != {"sla", "satisfaction", "expert"} or min(weights.values()) < 0:
+        raise ValueError(f"{PREFIX}SCORECARD_WEIGHTS must weigh sla, satisfaction and expert")
+    return weights
 
 
 def _broker_folders(instance):

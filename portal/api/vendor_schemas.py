@@ -119,3 +119,68 @@ class ImportReportOut(Schema):
             for line, vendor, number, score in report.not_passed
         ]
     )
+
+
+class PeriodQuery(Schema):
+    period = fields.String(
+        required=True,
+        metadata={"description": "2026-10 (month), 2026-Q4 or 2026", "example": "2026-10"},
+    )
+
+
+class ScorecardOut(Schema):
+    rank = fields.Integer()
+    vendor = fields.String(attribute="vendor.code")
+    vendor_name = fields.String(attribute="vendor.name_zh")
+    incidents = fields.Integer()
+    response_breaches = fields.Integer()
+    resolution_breaches = fields.Integer()
+    availability_breaches = fields.Integer()
+    sla_compliance = fields.Decimal(as_string=True, metadata={"description": "percent"})
+    mean_resolution_hours = fields.Decimal(as_string=True, allow_none=True)
+    surveys = fields.Integer()
+    satisfaction = fields.Decimal(as_string=True, allow_none=True)
+    expert = fields.Integer(allow_none=True)
+    penalty = fields.Decimal(as_string=True)
+    score = fields.Decimal(as_string=True)
+
+
+class ExpertReviewIn(Schema):
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100))
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class ExpertReviewOut(Schema):
+    vendor_id = fields.Integer()
+    period = fields.String()
+    score = fields.Integer()
+    note = fields.String(allow_none=True)
+    reviewed_at = fields.AwareDateTime()
+
+
+class SurveyIn(Schema):
+    order_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+    incident_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    comment = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class SurveyOut(Schema):
+    id = fields.Integer()
+    order_id = fields.Integer(allow_none=True)
+    incident_id = fields.Integer(allow_none=True)
+    score = fields.Integer()
+    comment = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class SurveyResultsOut(Schema):
+    count = fields.Integer()
+    average = fields.Float(allow_none=True)
+    distribution = fields.Dict(keys=fields.String(), values=fields.Integer())
+    comments = fields.Function(
+        lambda results: [
+            {"at": at.isoformat(), "score": score, "comment": comment, "rated_by_id": who}
+            for at, score, comment, who in results.comments
+        ]
+    )

@@ -13,8 +13,15 @@ from portal.api.vendor_schemas import (
     ContractOut,
     EligibilityOut,
     EligibilityQuery,
+    ExpertReviewIn,
+    ExpertReviewOut,
     ImportReportOut,
+    PeriodQuery,
     RevokeIn,
+    ScorecardOut,
+    SurveyIn,
+    SurveyOut,
+    SurveyResultsOut,
     TechnicianIn,
     TechnicianOut,
     VendorDetailOut,
@@ -26,6 +33,8 @@ from portal.extensions import db
 from portal.tenancy.models import Agency
 from portal.vendors import service
 from portal.vendors.exam_import import import_exam_results
+from portal.vendors.scorecards import parse_period, scorecards, set_expert_review
+from portal.vendors.surveys import rate, survey_results
 
 blp = Blueprint(
     "api_vendors",
@@ -48,6 +57,40 @@ def vendors():
 @blp.response(201, VendorOut)
 def create_vendor(values):
     return service.create_vendor(db.session, actor(), **values)
+
+
+@blp.get("/scorecards")
+@blp.arguments(PeriodQuery, location="query")
+@blp.response(200, ScorecardOut(many=True))
+def vendor_scorecards(query):
+    """Every vendor's scorecard for a month, quarter or year, best first (vendor staff:
+    their own vendor's)."""
+    return scorecards(db.session, actor(), parse_period(query["period"]))
+
+
+@blp.put("/<int:vendor_id>/reviews/<period>")
+@blp.arguments(ExpertReviewIn)
+@blp.response(200, ExpertReviewOut)
+def expert_review(values, vendor_id, period):
+    """The expert review score (0-100) of a vendor for a period (the platform team)."""
+    return set_expert_review(db.session, actor(), vendor_id, period, **values)
+
+
+@blp.get("/<int:vendor_id>/surveys")
+@blp.arguments(PeriodQuery, location="query")
+@blp.response(200, SurveyResultsOut)
+def surveys(query, vendor_id):
+    """The agencies' ratings of a vendor's service in a period."""
+    period = parse_period(query["period"])
+    return survey_results(db.session, actor(), vendor_id, period.start, period.end)
+
+
+@blp.post("/surveys")
+@blp.arguments(SurveyIn)
+@blp.response(201, SurveyOut)
+def rate_service(values):
+    """Rate a fulfilled request or a resolved incident of your agency, 1 to 5, once."""
+    return rate(db.session, actor(), **values)
 
 
 @blp.get("/<int:vendor_id>")

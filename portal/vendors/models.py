@@ -100,3 +100,37 @@ class Certificate(Base):
 
     def valid_on(self, day):
         return self.revoked_at is None and self.issued_on <= day <= self.expires_on
+
+
+class SatisfactionSurvey(Base):
+    """An agency's rating (1-5) of a fulfilled request or a resolved incident: one per
+    request or incident, by its agency's staff."""
+
+    __tablename__ = "satisfaction_surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), nullable=False)
+    # Whose service is rated: the incident's vendor; None is the platform team.
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
+    rated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class ExpertReview(Base):
+    """The expert review score (专家验收论证, 0-100) the platform team enters for a vendor
+    and a scorecard period ("2026-10", "2026-Q4" or "2026"); a new entry replaces it."""
+
+    __tablename__ = "expert_reviews"
+    __table_args__ = (UniqueConstraint("vendor_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id"), nullable=False)
+    period: Mapped[str] = mapped_column(String(10), nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

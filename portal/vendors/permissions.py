@@ -38,3 +38,23 @@ def can_register_technicians(user, vendor):
 
 def can_certify(user):
     return user.has_role(Role.PLATFORM_OPERATOR)
+
+
+def can_read_surveys(user, vendor_id):
+    """Survey results: the platform team and auditors read all; a vendor's manager reads
+    the vendor's own (vendor_id None is the platform team's service)."""
+    if user.has_role(Role.PLATFORM_OPERATOR, Role.AUDITOR, Role.ADMIN):
+        return True
+    return (
+        vendor_id is not None and user.has_role(Role.VENDOR_MANAGER) and user.vendor_id == vendor_id
+    )
+
+
+def can_review_vendors(user):
+    """Expert review scores for the scorecards: the platform team."""
+    return user.has_role(Role.PLATFORM_OPERATOR)
+
+
+def can_read_scorecards(user, vendor_id=None):
+    """Every vendor's scorecard for the platform-wide roles; a vendor's staff their own."""
+    return user.sees_all_agencies or (vendor_id is not None and is_vendor_staff(user, vendor_id))

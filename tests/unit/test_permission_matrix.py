@@ -62,7 +62,14 @@ from portal.provisioning import engine
 from portal.provisioning.models import Operation
 from portal.provisioning.tasks import runtime
 from portal.tenancy.models import Agency
-from portal.vendors.models import Certificate, Contract, Technician, Vendor
+from portal.vendors.models import (
+    Certificate,
+    Contract,
+    ExpertReview,
+    SatisfactionSurvey,
+    Technician,
+    Vendor,
+)
 from tests.billing_factories import write_price_lists
 from tests.conftest import csrf_token, login, make_app, provisioning_config
 from tests.factories import PASSWORD
@@ -1209,6 +1216,57 @@ ASSIGN_INCIDENT = expect(
     vendor_manager="ok",
 )
 API_INCIDENT = "/api/v1/incidents/<int:incident_id>"
+# Scorecards are read by the platform-wide roles and each vendor's staff (their own);
+# survey results by the platform team, auditors and admins, and a vendor's manager
+# (their own); expert reviews are entered by platform operators; the agency that
+# reported an incident rates it.
+READ_SCORECARDS = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="ok",
+    vendor_manager="ok",
+)
+READ_SURVEYS = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="own:403 other:404",
+    vendor_manager="own:ok other:404",
+)
+RATE_INCIDENT = expect(
+    anonymous="unauth",
+    agency_member="own:ok other:404",
+    agency_manager="own:ok other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+SCORE_PERIOD = "2026-10"
+
+
+def rate_resolved_incident(ctx):
+    call = an_incident("/api/v1/vendors/surveys", "resolved")(ctx)
+    call.json = {"incident_id": call.object_id, "score": 4}
+    return call
+
+
+def expert_score(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(
+            select(ExpertReview.score).where(ExpertReview.vendor_id == call.object_id)
+        )
 
 
 def make_incidents(app, world, resources):
@@ -1600,6 +1658,16 @@ ROUTES = [
     Route("POST", API_INCIDENT + "/comment", INCIDENT, COMMENT_INCIDENT,
           an_incident("/api/v1/incidents/{id}/comment", "open", json=NOTE),
           effect=incident_facts),
+    # scorecards, surveys, expert reviews (see "Incidents" above)
+    Route("GET", "/api/v1/vendors/scorecards", NOTHING, READ_SCORECARDS,
+          fixed(f"/api/v1/vendors/scorecards?period={SCORE_PERIOD}")),
+    Route("PUT", API_VENDOR + "/reviews/<period>", VENDOR, CERTIFY,
+          a_vendor(f"/api/v1/vendors/{{id}}/reviews/{SCORE_PERIOD}", json={"score": 77}),
+          effect=expert_score),
+    Route("GET", API_VENDOR + "/surveys", VENDOR, READ_SURVEYS,
+          a_vendor(f"/api/v1/vendors/{{id}}/surveys?period={SCORE_PERIOD}")),
+    Route("POST", "/api/v1/vendors/surveys", INCIDENT, RATE_INCIDENT, rate_resolved_incident,
+          effect=counts_of(SatisfactionSurvey)),
 ]
 # fmt: on
 
