@@ -94,3 +94,20 @@ class NoteIn(Schema):
 
 class AssignIn(Schema):
     technician_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+
+
+class SlaLineOut(Schema):
+    vendor_id = fields.Integer(allow_none=True, metadata={"description": "null: the platform team"})
+    agency_id = fields.Integer()
+    sla_tier = fields.String()
+    incidents = fields.Integer()
+    response_met = fields.Integer()
+    resolution_met = fields.Integer()
+    availability_target = fields.Decimal(as_string=True, allow_none=True)
+    lowest_availability = fields.Decimal(as_string=True)
+    availability_breaches = fields.Integer()
+    breaches = fields.Integer()
+
+
+class PeriodArgs(Schema):
+    period = fields.String(required=True, metadata={"example": "2026-10"})

@@ -10,9 +10,13 @@ from portal.api.incident_schemas import (
     IncidentListArgs,
     IncidentPage,
     NoteIn,
+    PeriodArgs,
+    SlaLineOut,
 )
 from portal.extensions import db
 from portal.incidents import service
+from portal.incidents.reports import sla_report
+from portal.vendors.scorecards import parse_period
 
 blp = Blueprint(
     "api_incidents",
@@ -31,6 +35,15 @@ def incidents(args):
         db.session, actor(), state=args["state"], page=args["page"], per_page=args["per_page"]
     )
     return {"total": total, "page": args["page"], "incidents": rows}
+
+
+@blp.get("/sla-report")
+@blp.arguments(PeriodArgs, location="query")
+@blp.response(200, SlaLineOut(many=True))
+def report(args):
+    """Per vendor, agency and SLA tier: incidents, targets met, availability, breaches
+    for a month (2026-10), a quarter (2026-Q4) or a year (2026)."""
+    return sla_report(db.session, actor(), parse_period(args["period"]))
 
 
 @blp.post("")

@@ -13,7 +13,9 @@ from portal.billing.prices import sync_price_lists
 from portal.billing.service import current_bills, generate_bills
 from portal.incidents import service as incidents
 from portal.incidents.availability import outages
+from portal.incidents.reports import sla_report
 from portal.inventory import lifecycle
+from portal.vendors.scorecards import parse_period
 from tests.billing_factories import (
     AFTER,
     OCTOBER,
@@ -106,3 +108,19 @@ def test_the_breach_is_credited_on_the_agencys_bill(session, user, world, databa
     assert bill.total == bill.usage + bill.service_fee + bill.credits
     generate_bills(session, user("finance"), OCTOBER, now=AFTER)  # regenerated, not doubled
     assert bill.credits == credit.amount
+
+
+def test_the_sla_report_holds_breaches_against_the_vendor(session, user, world, database):
+    down_from_nine_to_half_past_one(session, user, database)
+    (line,) = sla_report(session, user("operator"), parse_period("2026-10"), now=AFTER)
+    assert (line.vendor_id, line.agency_id, line.sla_tier) == (
+        world.vendors["v1"],
+        world.agencies["a"],
+        "standard",
+    )
+    # P1 on the standard tier: 4 h to resolve; it took 4.5.
+    assert (line.incidents, line.response_met, line.resolution_met) == (1, 1, 0)
+    assert line.lowest_availability == Decimal("97.222")
+    assert line.availability_target == Decimal("99.5") and line.availability_breaches == 1
+    assert line.breaches == 2
+    assert sla_report(session, user("vendor2.manager"), parse_period("2026-10"), now=AFTER) == []

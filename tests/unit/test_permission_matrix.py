@@ -1659,6 +1659,8 @@ ROUTES = [
           an_incident("/api/v1/incidents/{id}/comment", "open", json=NOTE),
           effect=incident_facts),
     # scorecards, surveys, expert reviews (see "Incidents" above)
+    Route("GET", "/api/v1/incidents/sla-report", NOTHING, READ_SCORECARDS,
+          fixed(f"/api/v1/incidents/sla-report?period={SCORE_PERIOD}")),
     Route("GET", "/api/v1/vendors/scorecards", NOTHING, READ_SCORECARDS,
           fixed(f"/api/v1/vendors/scorecards?period={SCORE_PERIOD}")),
     Route("PUT", API_VENDOR + "/reviews/<period>", VENDOR, CERTIFY,
