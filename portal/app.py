@@ -71,6 +71,7 @@ def _register_blueprints(app):
     from portal.catalog.views import bp as catalog_bp
     from portal.core.views import bp as audit_bp
     from portal.home import bp as home_bp
+    from portal.incidents.views import bp as incidents_bp
     from portal.inventory.views import bp as inventory_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.orders.views import bp as orders_bp
@@ -80,6 +81,6 @@ def _register_blueprints(app):
 
     blueprints = (home_bp, accounts_bp, users_bp, catalog_bp, orders_bp, inventory_bp, tenancy_bp)
     more = (billing_bp, costs_bp, notifications_bp, audit_bp, vendors_bp, vendor_exams_bp)
-    for blueprint in (*blueprints, *more):
+    for blueprint in (*blueprints, *more, incidents_bp):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -63,11 +63,12 @@ def load_config(instance_path):
         "CATALOG_DIR": _env("CATALOG_DIR", str(Path(__file__).parent.parent / "catalog" / "items")),
         "PRICES_DIR": _env("PRICES_DIR", str(Path(__file__).parent.parent / "billing" / "prices")),
         "SLAS_DIR": _env("SLAS_DIR", str(Path(__file__).parent.parent / "catalog" / "slas")),
-        # Vendor scorecards: the weight of each component, and the points a breach costs.
+        # Vendor scorecards: the weight of each component, and the points an availability
+        # breach (one that credits a bill) costs.
         "SCORECARD_WEIGHTS": _weights(
             _env("SCORECARD_WEIGHTS", "sla=50,satisfaction=25,expert=25")
         ),
-        "SCORECARD_BREACH_PENALTY": _env("SCORECARD_BREACH_PENALTY", "1"),
+        "SCORECARD_BREACH_PENALTY": _env("SCORECARD_BREACH_PENALTY", "2"),
         # Sessions: a short idle timeout, cookies that scripts cannot read.
         "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 30)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_HOURS", 12)),

@@ -13,6 +13,8 @@ from portal.billing.documents import hours
 from portal.billing.states import LINE_KINDS, SLA_TIER_LABELS
 from portal.catalog.models import localized
 from portal.extensions import db
+from portal.incidents.actions import may_open_incidents
+from portal.incidents.states import PRIORITIES, SOURCES, IncidentState
 from portal.inventory.states import LIFECYCLE_KINDS, ResourceState
 from portal.notifications.service import unread_count
 from portal.orders.states import EVENT_LABELS, OrderState, StepState
@@ -101,4 +103,8 @@ def register_template_helpers(app):
             "METRICS": METRICS,
             "LINE_KINDS": LINE_KINDS,
             "SLA_TIER_LABELS": SLA_TIER_LABELS,
+            "IncidentState": IncidentState,
+            "PRIORITIES": PRIORITIES,
+            "INCIDENT_SOURCES": SOURCES,
+            "may_open_incidents": may_open_incidents,
         }

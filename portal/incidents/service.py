@@ -19,14 +19,14 @@ from portal.incidents.permissions import (
     is_agency_side,
 )
 from portal.incidents.sla import sla_in_effect
-from portal.incidents.states import PRIORITIES, TRANSITIONS, IncidentState
+from portal.incidents.states import PRIORITIES, TRANSITIONS, UNRESOLVED, IncidentState
 from portal.inventory.models import Resource
 from portal.inventory.permissions import can
 from portal.notifications.service import notify
 from portal.tenancy.models import Agency
 from portal.tenancy.permissions import can_view_agency
 from portal.vendors.models import Technician
-from portal.vendors.service import eligibility, responsible_vendor, today
+from portal.vendors.service import Eligibility, licensed, responsible_vendor, today
 
 DEFAULT_TIER = "standard"  # an incident on no particular resource
 MAX_TITLE = 200
@@ -128,6 +128,8 @@ def assign(session, actor, incident_id, technician_id, now=None):
         raise Forbidden(_l("Only the vendor's manager or the platform team assigns work."))
     if incident.vendor_id is None:
         raise Conflict(_l("The platform team handles this incident itself."))
+    if incident.state not in UNRESOLVED:
+        raise Conflict(_l("The incident is resolved: there is nothing left to assign."))
     technician = session.get(Technician, technician_id)
     if technician is None or technician.vendor_id != incident.vendor_id:
         raise InvalidInput(
@@ -273,6 +275,8 @@ def comment(session, actor, incident_id, note, now=None):
     )
     if not involved:
         raise Forbidden(_l("Only those involved in the incident comment on it."))
+    if incident.state == IncidentState.CLOSED:
+        raise Conflict(_l("The incident is closed: open a new one if the fault is back."))
     _required(note, _l("Write the comment."))
     _event(incident, actor, "comment", now or utcnow(), note=note.strip())
     session.flush()
@@ -302,8 +306,13 @@ def _for_worker(session, actor, incident_id, now):
 
 
 def _eligibility(session, technician, incident, now):
-    service = incident.resource.item.key if incident.resource is not None else None
-    return eligibility(session, technician, incident.agency, service=service, day=today(now))
+    """The incident stays with the vendor it was given to, even if a contract changes
+    meanwhile: its technician needs that vendor and a valid certificate."""
+    if technician.vendor_id != incident.vendor_id:
+        return Eligibility(
+            False, _l("Only the responsible vendor's technicians work on this incident.")
+        )
+    return licensed(technician, incident.agency, day=today(now))
 
 
 def _claim(session, actor, incident):
@@ -340,9 +349,8 @@ def _move(incident, target, source):
     if incident.state != source or target not in TRANSITIONS[IncidentState(source)]:
         raise Conflict(
             _l(
-                "The incident is %(state)s: it cannot be %(action)s now.",
+                "The incident is %(state)s: this cannot be done now. Reload the page.",
                 state=incident.incident_state.label,
-                action=target.label,
             )
         )
     incident.state = target

@@ -3,10 +3,12 @@ incident volume and resolution times, satisfaction and the expert review, combin
 configurable weights into a ranked score.
 
 score = Σ weight × component / Σ weights of the components that have a value, less the
-penalty points of every breach (response, resolution, availability), never below 0.
-Components on 0-100: SLA compliance (incidents opened in the period that breached
-neither clock, 100 when there were none), satisfaction ((average − 1) / 4 × 100) and the
-expert review. A vendor with no surveys or no review is scored on the rest.
+penalty points of every availability breach, never below 0. Components on 0-100: SLA
+compliance (incidents opened in the period that breached neither clock, 100 when there
+were none), satisfaction ((average − 1) / 4 × 100) and the expert review. A vendor with
+no surveys or no review is scored on the rest. Response and resolution breaches lower
+the compliance; an availability breach is what credits the agency's bill, and the same
+breach is the vendor's penalty entry.
 """
 
 import re
@@ -17,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from portal.billing.periods import BILLING_ZONE, FIRST_YEAR, LAST_YEAR
 from portal.core import audit
@@ -122,8 +125,7 @@ def scorecards(session, actor, period, now=None):
         counted = {key: value for key, value in components.items() if value is not None}
         weight = sum(Decimal(str(weights[key])) for key in counted)
         combined = sum(Decimal(str(weights[key])) * value for key, value in counted.items())
-        breaches = response + resolution + availability.get(vendor.id, 0)
-        penalty = penalty_per_breach * breaches
+        penalty = penalty_per_breach * availability.get(vendor.id, 0)
         score = max(Decimal(0), combined / weight - penalty) if weight else Decimal(0)
         unranked.append(
             dict(
@@ -215,7 +217,9 @@ def _resolution_hours(session, period, now):
     """vendor id → mean service hours to resolve, over incidents resolved in the period."""
     spent = {}
     for incident in session.scalars(
-        select(Incident).where(
+        select(Incident)
+        .options(selectinload(Incident.pauses))
+        .where(
             Incident.vendor_id.isnot(None),
             Incident.state.in_([IncidentState.RESOLVED, IncidentState.CLOSED]),
             Incident.resolved_at >= period.start,

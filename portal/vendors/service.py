@@ -374,6 +374,13 @@ def eligibility(session, technician, agency, skill=None, service=None, day=None)
                 why=responsible.reason,
             ),
         )
+    return licensed(technician, agency, skill, day)
+
+
+def licensed(technician, agency, skill=None, day=None):
+    """The certificate half of eligibility: a certificate valid on the day whose scope
+    covers the agency's business domain (and the skill, when one is named)."""
+    day = day or today()
     if not technician.certificates:
         return Eligibility(False, _l("%(name)s holds no certificate.", name=technician.name))
     valid = [c for c in technician.certificates if c.valid_on(day)]

@@ -15,7 +15,7 @@ from portal.incidents import service as incidents
 from portal.incidents.availability import outages
 from portal.incidents.reports import sla_report
 from portal.inventory import lifecycle
-from portal.vendors.scorecards import parse_period
+from portal.vendors.scorecards import parse_period, scorecards
 from tests.billing_factories import (
     AFTER,
     OCTOBER,
@@ -124,3 +124,10 @@ def test_the_sla_report_holds_breaches_against_the_vendor(session, user, world, 
     assert line.availability_target == Decimal("99.5") and line.availability_breaches == 1
     assert line.breaches == 2
     assert sla_report(session, user("vendor2.manager"), parse_period("2026-10"), now=AFTER) == []
+
+
+def test_the_same_breach_is_the_vendors_penalty_entry(session, user, world, database):
+    down_from_nine_to_half_past_one(session, user, database)
+    cards = scorecards(session, user("operator"), parse_period("2026-10"), now=AFTER)
+    v1 = next(card for card in cards if card.vendor.id == world.vendors["v1"])
+    assert v1.availability_breaches == 1 and v1.penalty == Decimal("2.00")

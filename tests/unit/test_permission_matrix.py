@@ -1304,20 +1304,34 @@ def an_incident(path, state, **kwargs):
     return build
 
 
-def incidents_listed(ctx):
-    labels = {
-        incident_id: f"{code}-{state}"
-        for state, by_code in ctx.matrix.incidents.items()
-        for code, incident_id in by_code.items()
-    }
-    return Call("/api/v1/incidents", labels=labels)
+def incidents_listed(path):
+    def build(ctx):
+        labels = {
+            incident_id: f"{code}-{state}"
+            for state, by_code in ctx.matrix.incidents.items()
+            for code, incident_id in by_code.items()
+        }
+        return Call(path, labels=labels)
+
+    return build
 
 
-def incident_on_a_volume(ctx):
+def incident_on_a_volume(path, page=False):
+    """Open an incident on bureau a's volume ra (or b's rb), by the API or the form."""
+
+    def build(ctx):
+        label = "rb" if ctx.scope == OTHER else "ra"
+        values = {"resource_id": ctx.matrix.resources[label][0], "priority": "P4"}
+        if page:
+            return Call(path, form={**values, "title": "matrix"})
+        return Call(path, json={**values, "title": "matrix"})
+
+    return build
+
+
+def incident_form_for_a_volume(ctx):
     label = "rb" if ctx.scope == OTHER else "ra"
-    resource_id = ctx.matrix.resources[label][0]
-    body = {"resource_id": resource_id, "priority": "P4", "title": "matrix"}
-    return Call("/api/v1/incidents", json=body)
+    return Call(f"/incidents/new?resource_id={ctx.matrix.resources[label][0]}")
 
 
 def assign_vendor_tech(ctx):
@@ -1325,6 +1339,11 @@ def assign_vendor_tech(ctx):
     technician_id = ctx.world.technicians["vendor.tech"]
     path = "/api/v1/incidents/{id}/assign"
     return an_incident(path, "open", json={"technician_id": technician_id})(ctx)
+
+
+def page_assign_vendor_tech(ctx):
+    technician_id = ctx.world.technicians["vendor.tech"]
+    return an_incident("/incidents/{id}/assign", "open", form={"technician_id": technician_id})(ctx)
 
 
 def incident_facts(ctx, call):
@@ -1631,9 +1650,10 @@ ROUTES = [
           fixed("/api/v1/vendors/exam-results", data=EXAM_CSV),
           effect=counts_of(Certificate, Technician)),
     # incidents, the API (see "Incidents" above)
-    Route("GET", "/api/v1/incidents", LISTING, LIST_INCIDENTS, incidents_listed),
-    Route("POST", "/api/v1/incidents", RESOURCE, OPEN_INCIDENT, incident_on_a_volume,
-          effect=counts_of(Incident)),
+    Route("GET", "/api/v1/incidents", LISTING, LIST_INCIDENTS,
+          incidents_listed("/api/v1/incidents")),
+    Route("POST", "/api/v1/incidents", RESOURCE, OPEN_INCIDENT,
+          incident_on_a_volume("/api/v1/incidents"), effect=counts_of(Incident)),
     Route("GET", API_INCIDENT, INCIDENT, VIEW_INCIDENT,
           an_incident("/api/v1/incidents/{id}", "open")),
     Route("POST", API_INCIDENT + "/assign", INCIDENT, ASSIGN_INCIDENT, assign_vendor_tech,
@@ -1658,6 +1678,18 @@ ROUTES = [
     Route("POST", API_INCIDENT + "/comment", INCIDENT, COMMENT_INCIDENT,
           an_incident("/api/v1/incidents/{id}/comment", "open", json=NOTE),
           effect=incident_facts),
+    # incidents, the pages (see "Incidents" above)
+    Route("GET", "/incidents/", LISTING, LIST_INCIDENTS, incidents_listed("/incidents/")),
+    Route("GET", "/incidents/new", RESOURCE, OPEN_INCIDENT, incident_form_for_a_volume),
+    Route("POST", "/incidents/", RESOURCE, OPEN_INCIDENT,
+          incident_on_a_volume("/incidents/", page=True), effect=counts_of(Incident)),
+    Route("GET", "/incidents/<int:incident_id>", INCIDENT, VIEW_INCIDENT,
+          an_incident("/incidents/{id}", "open")),
+    Route("POST", "/incidents/<int:incident_id>/<action>", INCIDENT, COMMENT_INCIDENT,
+          an_incident("/incidents/{id}/comment", "open", form=NOTE), variant="comment",
+          effect=incident_facts),
+    Route("POST", "/incidents/<int:incident_id>/assign", INCIDENT, ASSIGN_INCIDENT,
+          page_assign_vendor_tech, effect=incident_facts),
     # scorecards, surveys, expert reviews (see "Incidents" above)
     Route("GET", "/api/v1/incidents/sla-report", NOTHING, READ_SCORECARDS,
           fixed(f"/api/v1/incidents/sla-report?period={SCORE_PERIOD}")),
@@ -1695,6 +1727,7 @@ ORDER_LINK = re.compile(r'href="/orders/(\d+)"')
 RESOURCE_LINK = re.compile(r'href="/resources/(\d+)"')
 AGENCY_LINK = re.compile(r'href="/agencies/(\d+)"')
 VENDOR_LINK = re.compile(r'href="/vendors/(\d+)"')
+INCIDENT_LINK = re.compile(r'href="/incidents/(\d+)"')
 LISTED = re.compile(r"ok\[(.*)\]")
 
 
@@ -1723,7 +1756,12 @@ def shown(route, response):
             )
         )
         return {row["id"] for row in rows}
-    links = {"/agencies": AGENCY_LINK, "/resources": RESOURCE_LINK, "/vendors": VENDOR_LINK}
+    links = {
+        "/agencies": AGENCY_LINK,
+        "/resources": RESOURCE_LINK,
+        "/vendors": VENDOR_LINK,
+        "/incidents": INCIDENT_LINK,
+    }
     link = next((v for k, v in links.items() if route.rule.startswith(k)), ORDER_LINK)
     return {int(found) for found in link.findall(response.get_data(as_text=True))}
 

@@ -72,9 +72,7 @@ def test_the_agency_rates_a_resolved_incident_once(session, user, world, databas
                        month.end)  # fmt: skip
 
 
-def test_scorecards_weigh_compliance_satisfaction_and_review_less_breaches(
-    session, user, world, database
-):
+def test_scorecards_weigh_compliance_satisfaction_and_the_review(session, user, world, database):
     # Two incidents in October: one within its clocks, one whose resolution clock ran out
     # (P3: 27 service hours; resolved six working days later).
     good = resolved(session, user, database, at(10, 12, 9), at(10, 12, 11))
@@ -88,8 +86,9 @@ def test_scorecards_weigh_compliance_satisfaction_and_review_less_breaches(
     first = cards[1]
     assert (first.incidents, first.resolution_breaches) == (2, 1)
     assert first.sla_compliance == Decimal("50.00") and first.satisfaction == Decimal("5.00")
-    # (50 × 50 + 25 × 100 + 25 × 80) / 100 − 1 point for the breach
-    assert first.score == Decimal("69.00") and first.penalty == Decimal("1.00")
+    # (50 × 50 + 25 × 100 + 25 × 80) / 100; the resolution breach lowers the compliance,
+    # and no availability breach costs penalty points.
+    assert first.score == Decimal("70.00") and first.penalty == Decimal("0.00")
     assert first.mean_resolution_hours == Decimal("32.00")  # (2 + 62) / 2 service hours
     own = scorecards(session, user("vendor.manager"), parse_period("2026-10"), now=at(11, 2, 0))
     assert [card.vendor.code for card in own] == ["v1"]
