@@ -55,6 +55,8 @@ def _import_models():
     from portal.core import locks as _locks  # noqa: F401
     from portal.incidents import models as _incidents  # noqa: F401
     from portal.inventory import models as _inventory  # noqa: F401
+    from portal.knowledge import models as _knowledge  # noqa: F401
+    from portal.maintenance import models as _maintenance  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.orders import models as _orders  # noqa: F401
     from portal.provisioning import models as _provisioning  # noqa: F401
@@ -73,14 +75,18 @@ def _register_blueprints(app):
     from portal.home import bp as home_bp
     from portal.incidents.views import bp as incidents_bp
     from portal.inventory.views import bp as inventory_bp
+    from portal.knowledge.views import bp as knowledge_bp
+    from portal.maintenance.views import bp as maintenance_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.orders.views import bp as orders_bp
     from portal.tenancy.views import bp as tenancy_bp
     from portal.vendors.exam_views import bp as vendor_exams_bp
+    from portal.vendors.scorecard_views import bp as scorecards_bp
     from portal.vendors.views import bp as vendors_bp
 
     blueprints = (home_bp, accounts_bp, users_bp, catalog_bp, orders_bp, inventory_bp, tenancy_bp)
     more = (billing_bp, costs_bp, notifications_bp, audit_bp, vendors_bp, vendor_exams_bp)
-    for blueprint in (*blueprints, *more, incidents_bp):
+    operations = (incidents_bp, scorecards_bp, maintenance_bp, knowledge_bp)
+    for blueprint in (*blueprints, *more, *operations):
         app.register_blueprint(blueprint)
     register_api(app)

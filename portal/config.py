@@ -8,6 +8,7 @@ sets JIYUN_DATABASE_URL (PostgreSQL) and JIYUN_SECRET_KEY.
 import os
 import secrets
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 PREFIX = "JIYUN_"
@@ -63,12 +64,15 @@ def load_config(instance_path):
         "CATALOG_DIR": _env("CATALOG_DIR", str(Path(__file__).parent.parent / "catalog" / "items")),
         "PRICES_DIR": _env("PRICES_DIR", str(Path(__file__).parent.parent / "billing" / "prices")),
         "SLAS_DIR": _env("SLAS_DIR", str(Path(__file__).parent.parent / "catalog" / "slas")),
+        "OPS_BUDGET_FILE": _env(
+            "OPS_BUDGET_FILE", str(Path(__file__).parent.parent / "billing" / "ops_budget.yaml")
+        ),
         # Vendor scorecards: the weight of each component, and the points an availability
         # breach (one that credits a bill) costs.
         "SCORECARD_WEIGHTS": _weights(
             _env("SCORECARD_WEIGHTS", "sla=50,satisfaction=25,expert=25")
         ),
-        "SCORECARD_BREACH_PENALTY": _env("SCORECARD_BREACH_PENALTY", "2"),
+        "SCORECARD_BREACH_PENALTY": _penalty(_env("SCORECARD_BREACH_PENALTY", "2")),
         # Sessions: a short idle timeout, cookies that scripts cannot read.
         "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 30)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_HOURS", 12)),
@@ -117,6 +121,17 @@ def _weights(text):
     return weights
 
 
+def _penalty(text):
+    """The points an availability breach costs a vendor: a decimal number >= 0."""
+    try:
+        points = Decimal(text)
+    except InvalidOperation:
+        points = None
+    if points is None or not points.is_finite() or points < 0:
+        raise ValueError(f"{PREFIX}SCORECARD_BREACH_PENALTY must be a number >= 0, not {text!r}")
+    return points
+
+
 def _broker_folders(instance):
     folder = instance / "broker"
     for sub in ("queue", "processed", "control"):
@@ -155,4 +170,14 @@ def _provisioning(instance):
         # Reconciliation: how often, and how long an orphan is reported before deletion.
         "RECONCILE_MINUTES": _env_int("RECONCILE_MINUTES", 10),
         "ORPHAN_GRACE_MINUTES": _env_int("ORPHAN_GRACE_MINUTES", 60),
+        # Maintenance runs: their ansible-runner folders (default: ANSIBLE_DIR/maintenance),
+        # where backups go, the only folder rotate_logs touches, the only control scripts
+        # restart_service runs, and the local window (Asia/Shanghai, plus weekends when
+        # set) in which a low or medium risk real run needs no approval.
+        "MAINTENANCE_DIR": _env("MAINTENANCE_DIR"),
+        "BACKUPS_DIR": _env("BACKUPS_DIR", str(instance / "backups")),
+        "MAINTENANCE_LOG_ROOT": _env("MAINTENANCE_LOG_ROOT", str(instance / "logs")),
+        "MAINTENANCE_SERVICES_DIR": _env("MAINTENANCE_SERVICES_DIR", "/etc/init.d"),
+        "MAINTENANCE_WINDOW": _env("MAINTENANCE_WINDOW", "22:00-06:00"),
+        "MAINTENANCE_WEEKENDS": _env_bool("MAINTENANCE_WEEKENDS", True),
     }

@@ -32,6 +32,7 @@ def init_celery(app):
             "portal.billing.tasks",
             "portal.vendors.tasks",
             "portal.incidents.tasks",
+            "portal.maintenance.tasks",
         ),
         broker_transport_options=app.config["BROKER_TRANSPORT_OPTIONS"],
         task_default_queue=app.config["TASK_QUEUE"],
@@ -46,6 +47,8 @@ def init_celery(app):
             "certificates": {"task": "portal.vendors.certificates", "schedule": 3600.0},
             # SLA clocks count minutes: breaches and escalations within five.
             "incidents": {"task": "portal.incidents.sweep", "schedule": 300.0},
+            # Maintenance runs lost on their way to a worker, or left by a dead one.
+            "maintenance-sweep": {"task": "portal.maintenance.sweep", "schedule": 300.0},
             "resume-stalled": {
                 "task": "portal.provisioning.resume_stalled",
                 "schedule": 120.0,

@@ -34,6 +34,8 @@ from portal.api.billing_schemas import (
     GenerateOut,
     LineArgs,
     MonthsOut,
+    OpsBudgetArgs,
+    OpsBudgetRowOut,
     PriceListOut,
     PriceListRevisionOut,
     ReasonIn,
@@ -47,6 +49,7 @@ from portal.billing.budgets import budget_status, set_budget
 from portal.billing.documents import bill_document, month_document
 from portal.billing.estimates import running_cost
 from portal.billing.models import Bill
+from portal.billing.ops_budget import ops_budget
 from portal.billing.periods import month_of
 from portal.billing.permissions import can_manage_bills
 from portal.billing.prices import current_price_lists, price_list_history
@@ -76,6 +79,15 @@ FILE_RESPONSE = {
 
 
 # -- prices: every user -------------------------------------------------------------------
+
+
+@blp.get("/ops-budget")
+@blp.arguments(OpsBudgetArgs, location="query")
+@blp.response(200, OpsBudgetRowOut(many=True))
+def operations_budget(args):
+    """Next year's operations budget per business domain, by the asset-proportion
+    coefficient method and the workload method (finance and the platform team)."""
+    return ops_budget(db.session, actor(), args["year"])[1]
 
 
 @blp.get("/prices")

@@ -327,3 +327,22 @@ class BudgetIn(Schema):
         validate=validate.Length(1, 40),
         metadata={"description": "yuan as a string, 2 places", "example": "120000.00"},
     )
+
+
+class OpsBudgetArgs(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(FIRST_YEAR + 1, LAST_YEAR))
+
+
+class OpsBudgetRowOut(Schema):
+    domain = fields.String()
+    asset_value = _decimal(2, "1250000.00", "yuan", attribute="estimate.asset_value")
+    asset_amount = _decimal(
+        2, "98000.00", "the asset-proportion coefficient method, yuan",
+        attribute="estimate.asset_amount",
+    )  # fmt: skip
+    hours = _decimal(2, "420.00", "workload hours", attribute="estimate.hours")
+    workload_amount = _decimal(
+        2, "109200.00", "the workload method, yuan", attribute="estimate.workload_amount"
+    )
+    units = fields.Dict(metadata={"description": "asset class → unit → quantity held now"})
+    work = fields.Dict(metadata={"description": "last year's incidents, runs, resources"})

@@ -7,6 +7,8 @@ from portal.api import (
     billing,
     catalog,
     incidents,
+    knowledge,
+    maintenance,
     me,
     orders,
     resources,
@@ -26,6 +28,8 @@ MODULES = (
     billing,
     vendors,
     incidents,
+    maintenance,
+    knowledge,
 )
 
 

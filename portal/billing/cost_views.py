@@ -1,14 +1,20 @@
 """Cost pages: an agency's running month with its projection, budgets, price lists."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.billing.budgets import budget_status, set_budget
+from portal.billing.charts import bar_chart
 from portal.billing.estimates import rated_usage, running_cost
 from portal.billing.forms import BudgetForm
 from portal.billing.models import Budget
+from portal.billing.ops_budget import ops_budget
+from portal.billing.ops_budget_export import ops_budget_xlsx
 from portal.billing.periods import BILLING_ZONE, FIRST_YEAR, LAST_YEAR, month_bounds, month_of
 from portal.billing.permissions import can_manage_bills, can_view_billing
 from portal.billing.prices import current_price_lists, price_list_history
@@ -18,6 +24,7 @@ from portal.extensions import db
 from portal.inventory.models import Resource
 from portal.tenancy.models import Agency
 from portal.tenancy.permissions import agency_scope
+from portal.tenancy.vocabulary import BUSINESS_DOMAINS
 
 bp = Blueprint("costs", __name__, url_prefix="/billing")
 
@@ -117,4 +124,40 @@ def prices():
         current=current_price_lists(db.session),
         history=price_list_history(db.session),
         now=utcnow(),
+    )
+
+
+@bp.get("/ops-budget")
+@login_required
+def ops_budget_page():
+    """Next year's operations budget per business domain, both methods side by side."""
+    year = request.args.get("year", type=int) or month_of(utcnow()).year + 1
+    parameters, rows = ops_budget(db.session, current_user, year)
+    charts = {
+        method: bar_chart(
+            [(BUSINESS_DOMAINS[row.domain], getattr(row.estimate, method)) for row in rows],
+            title=str(title),
+            limit=len(rows),
+        )
+        for method, title in (
+            ("asset_amount", _l("Asset-proportion coefficient method")),
+            ("workload_amount", _l("Workload method")),
+        )
+    }
+    return render_template(
+        "billing/ops_budget.html", year=year, rows=rows, parameters=parameters, charts=charts
+    )
+
+
+@bp.get("/ops-budget/export")
+@login_required
+def ops_budget_export():
+    year = request.args.get("year", type=int) or month_of(utcnow()).year + 1
+    _parameters, rows = ops_budget(db.session, current_user, year)
+    data = ops_budget_xlsx(year, rows, str(get_locale()))
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"ops-budget-{year}.xlsx",
     )

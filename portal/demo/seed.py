@@ -8,6 +8,7 @@ from portal.accounts.roles import Role
 from portal.accounts.service import create_user, hash_password
 from portal.demo.names import BUREAUS, COMMUNITY_STEMS, DISTRICT, TOWNS
 from portal.demo.vendors import seed_vendors
+from portal.knowledge.demo import seed_articles
 from portal.orders import service as orders
 from portal.tenancy.models import Agency
 from portal.tenancy.service import create_agency
@@ -127,6 +128,7 @@ def seed_demo(session):
         )
     operator = next(u for u in users if u.username == "operator")
     users.extend(seed_vendors(session, operator, user))
+    seed_articles(session, operator)
     _sample_orders(session, users)
     return SeedResult(True, 1 + len(bureaus) + len(towns) + COMMUNITIES, len(users))
 

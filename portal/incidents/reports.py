@@ -10,6 +10,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from portal.billing.periods import month_bounds
 from portal.core.errors import Forbidden
 from portal.incidents.availability import outages
 from portal.incidents.models import Incident
@@ -90,10 +91,16 @@ def _add_availability(session, period, now, line):
         down = outages(session, month, now=now)
         if not down:
             continue
+        start, end = month_bounds(month)
         handlers = dict(
             session.execute(
                 select(Incident.resource_id, func.max(Incident.vendor_id))
-                .where(Incident.resource_id.in_(down), Incident.priority == "P1")
+                .where(
+                    Incident.resource_id.in_(down),
+                    Incident.priority == "P1",
+                    Incident.opened_at < end,
+                    (Incident.resolved_at.is_(None)) | (Incident.resolved_at > start),
+                )
                 .group_by(Incident.resource_id)
             ).all()
         )

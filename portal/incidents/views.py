@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
+from portal.core.form_errors import run_service
 from portal.core.inputs import MAX_ID, page_number
 from portal.extensions import db
 from portal.incidents import service
@@ -25,24 +26,14 @@ from portal.incidents.permissions import is_agency_side
 from portal.incidents.states import IncidentState
 from portal.inventory.permissions import can
 from portal.inventory.service import get_resource
+from portal.knowledge import service as knowledge
+from portal.knowledge.display import citation_panel
+from portal.knowledge.forms import CiteForm
 from portal.tenancy.service import visible_agencies
 from portal.vendors.service import technicians_of
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 PER_PAGE = 50
-
-
-def run_service(form, call):
-    """(result, None), or (None, error) with the session rolled back and the error's
-    reasons on the form's fields, for the page to be shown again with what was typed."""
-    try:
-        return call(), None
-    except DomainError as error:
-        db.session.rollback()
-        for name, reason in error.fields.items():
-            if name in form:
-                form[name].errors.append(reason)
-        return None, error
 
 
 def resource_visible(resource):
@@ -165,6 +156,9 @@ def _render_detail(incident, *, failed=None, assign_form=None, error=None, statu
         resource_visible=resource_visible,
         event_labels=EVENT_LABELS,
         event_note=event_note,
+        knowledge=citation_panel(
+            db.session, current_user, incident, request.args.get("article_q"), now
+        ),
         error=error,
     ), status
 
@@ -205,3 +199,40 @@ def assign(incident_id):
         return _render_detail(incident, assign_form=form, error=error, status=error.status)
     flash(_l("%(name)s was assigned.", name=incident.technician.name), "success")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+# The articles of the knowledge base the resolution cites (knowledge.service decides).
+
+
+def _cited(incident_id, call, done):
+    try:
+        call()
+    except DomainError as error:
+        db.session.rollback()
+        incident = service.get_incident(db.session, current_user, incident_id)
+        return _render_detail(incident, error=error, status=error.status)
+    flash(done, "success")
+    return redirect(url_for("incidents.detail", incident_id=incident_id, _anchor="knowledge"))
+
+
+@bp.post("/<int:incident_id>/articles")
+@login_required
+def cite(incident_id):
+    form = CiteForm()
+    # No valid article id: the service still answers who may cite first (404, 403).
+    article_id = form.article_id.data if form.validate_on_submit() else None
+    return _cited(
+        incident_id,
+        lambda: knowledge.link_article(db.session, current_user, incident_id, article_id),
+        _l("The article is cited in the resolution."),
+    )
+
+
+@bp.post("/<int:incident_id>/articles/<int:article_id>/remove")
+@login_required
+def uncite(incident_id, article_id):
+    return _cited(
+        incident_id,
+        lambda: knowledge.unlink_article(db.session, current_user, incident_id, article_id),
+        _l("The article is no longer cited."),
+    )

@@ -12,6 +12,8 @@ from portal.orders.forms import ActionForm
 from portal.orders.permissions import can_cancel
 from portal.orders.states import CANCELLABLE_STATES, OrderState
 from portal.provisioning.service import operations_of_order
+from portal.vendors.ratings import order_rating
+from portal.vendors.scorecard_forms import RatingForm
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -44,7 +46,10 @@ def index():
     )
 
 
-def _render_detail(order, form, error=None):
+def render_detail(order, form, error=None, rating_form=None, rating_error=None):
+    """The order's page; the rating card is posted to the scorecards blueprint, which
+    draws this page again when it refuses a rating."""
+    rating, may_rate = order_rating(db.session, current_user, order)
     return render_template(
         "orders/detail.html",
         order=order,
@@ -53,6 +58,10 @@ def _render_detail(order, form, error=None):
         can_decide=service.decision_refusal(current_user, order) is None,
         can_cancel=can_cancel(current_user, order) and order.state in CANCELLABLE_STATES,
         operations=operations_of_order(db.session, order),
+        rating=rating,
+        may_rate=may_rate,
+        rating_form=rating_form or RatingForm(formdata=None),
+        rating_error=rating_error,
     )
 
 
@@ -60,7 +69,7 @@ def _render_detail(order, form, error=None):
 @login_required
 def detail(order_id):
     order = service.get_order(db.session, current_user, order_id)
-    return _render_detail(order, ActionForm(version=order.version))
+    return render_detail(order, ActionForm(version=order.version))
 
 
 @bp.post("/<int:order_id>/<action>")
@@ -72,7 +81,7 @@ def act(order_id, action):
     if not form.validate_on_submit():
         # Shown again with what was typed and why it was refused.
         order = service.get_order(db.session, current_user, order_id)
-        return _render_detail(order, form), 422
+        return render_detail(order, form), 422
     operation, message = ACTIONS[action]
     kwargs = {"expected_version": form.version.data}
     if action != "submit":
@@ -82,7 +91,7 @@ def act(order_id, action):
     except DomainError as error:
         db.session.rollback()
         order = service.get_order(db.session, current_user, order_id)
-        return _render_detail(order, form, error), error.status
+        return render_detail(order, form, error), error.status
     flash(message, "success")
     return redirect(url_for("orders.detail", order_id=order_id))
 

@@ -8,12 +8,12 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import force_locale
 from flask_login import current_user, login_required
 
+from portal.core.form_errors import run_service
 from portal.extensions import db
 from portal.tenancy.vocabulary import BUSINESS_DOMAINS
 from portal.vendors import exam_import, service
 from portal.vendors.forms import ExamResultsForm
 from portal.vendors.permissions import can_certify
-from portal.vendors.views import run_service
 from portal.vendors.vocabulary import PASS_MARK, SKILLS
 
 bp = Blueprint("vendor_exams", __name__, url_prefix="/vendors/exam-results")

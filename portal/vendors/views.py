@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.catalog.service import list_items
 from portal.core.errors import DomainError, InvalidInput, NotFound
+from portal.core.form_errors import run_service
 from portal.core.inputs import MAX_ID
 from portal.extensions import db
 from portal.tenancy.models import Agency
@@ -54,19 +55,6 @@ bp = Blueprint("vendors", __name__, url_prefix="/vendors")
 def _vendor_readers_only():
     if not can_browse_vendors(current_user):
         abort(403)
-
-
-def run_service(form, call):
-    """(result, None), or (None, error) with the session rolled back and the error's
-    reasons on the form's fields, for the page to be shown again with what was typed."""
-    try:
-        return call(), None
-    except DomainError as error:
-        db.session.rollback()
-        for name, reason in error.fields.items():
-            if name in form:
-                form[name].errors.append(reason)
-        return None, error
 
 
 def service_names():

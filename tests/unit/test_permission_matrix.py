@@ -40,7 +40,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -56,6 +56,12 @@ from portal.extensions import db
 from portal.incidents import service as incidents
 from portal.incidents.models import Incident
 from portal.inventory.models import Resource
+from portal.knowledge import service as knowledge
+from portal.knowledge.models import IncidentArticle, KnowledgeArticle
+from portal.maintenance import approvals
+from portal.maintenance import service as maintenance
+from portal.maintenance.models import MaintenanceRun
+from portal.maintenance.states import RunState
 from portal.orders import service as orders
 from portal.orders.models import Order
 from portal.provisioning import engine
@@ -70,7 +76,7 @@ from portal.vendors.models import (
     Technician,
     Vendor,
 )
-from tests.billing_factories import write_price_lists
+from tests.billing_factories import make_resource, write_price_lists
 from tests.conftest import csrf_token, login, make_app, provisioning_config
 from tests.factories import PASSWORD
 
@@ -189,12 +195,12 @@ AGENCY_STAFF_ORDER = expect(  # staff order for their own agency; no one else or
 # vendors serve no agency yet (no vendor assignments exist), so they see none.
 LIST_ORDERS = expect(
     anonymous="unauth",
-    agency_member=seen("a1", "a2", "ra"),
-    agency_manager=seen("a1", "a2", "ra"),
-    platform_operator=seen("a1", "a2", "b1", "b2", "ra", "rb"),
-    finance_officer=seen("a1", "a2", "b1", "b2", "ra", "rb"),
-    auditor=seen("a1", "a2", "b1", "b2", "ra", "rb"),
-    admin=seen("a1", "a2", "b1", "b2", "ra", "rb"),
+    agency_member=seen("a1", "a2", "ra", "da"),
+    agency_manager=seen("a1", "a2", "ra", "da"),
+    platform_operator=seen("a1", "a2", "b1", "b2", "ra", "rb", "da", "db"),
+    finance_officer=seen("a1", "a2", "b1", "b2", "ra", "rb", "da", "db"),
+    auditor=seen("a1", "a2", "b1", "b2", "ra", "rb", "da", "db"),
+    admin=seen("a1", "a2", "b1", "b2", "ra", "rb", "da", "db"),
     vendor_technician=seen(),
     vendor_manager=seen(),
 )
@@ -286,22 +292,22 @@ LIST_ORDERS_OF_B = expect(
     anonymous="unauth",
     agency_member=seen(),
     agency_manager=seen(),
-    platform_operator=seen("b1", "b2", "rb"),
-    finance_officer=seen("b1", "b2", "rb"),
-    auditor=seen("b1", "b2", "rb"),
-    admin=seen("b1", "b2", "rb"),
+    platform_operator=seen("b1", "b2", "rb", "db"),
+    finance_officer=seen("b1", "b2", "rb", "db"),
+    auditor=seen("b1", "b2", "rb", "db"),
+    admin=seen("b1", "b2", "rb", "db"),
     vendor_technician=seen(),
     vendor_manager=seen(),
 )
 # Resources: seen like orders. The seed holds volume ra (bureau a) and rb (bureau b).
 LIST_RESOURCES = expect(
     anonymous="unauth",
-    agency_member=seen("ra"),
-    agency_manager=seen("ra"),
-    platform_operator=seen("ra", "rb"),
-    finance_officer=seen("ra", "rb"),
-    auditor=seen("ra", "rb"),
-    admin=seen("ra", "rb"),
+    agency_member=seen("ra", "da"),
+    agency_manager=seen("ra", "da"),
+    platform_operator=seen("ra", "rb", "da", "db"),
+    finance_officer=seen("ra", "rb", "da", "db"),
+    auditor=seen("ra", "rb", "da", "db"),
+    admin=seen("ra", "rb", "da", "db"),
     vendor_technician=seen(),
     vendor_manager=seen(),
 )
@@ -489,6 +495,8 @@ class Matrix:
         self.resources = make_resources(seed_app, self.world)
         self.bills = make_bills(seed_app, self.world, cloud_dir / "prices")  # see "Billing"
         self.incidents = make_incidents(seed_app, self.world, self.resources)  # "Incidents"
+        self.runs = make_runs(seed_app, self.world, self.resources)  # see "Maintenance"
+        self.article = make_article(seed_app, self.world, self.incidents)  # "Knowledge"
         with seed_app.app_context():
             db.engine.dispose()
         self.seeded = {label: order_id for (label, _, _), order_id in zip(SEEDED, ids, strict=True)}
@@ -942,6 +950,19 @@ def budget_form(ctx):
     return Call("/billing/budgets", form=form, object_id=agency_id)
 
 
+# Next year's operations budget: finance and the platform-wide roles.
+OPS_BUDGET = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+
 PAGE_BILL = "/billing/bills/<int:bill_id>"
 BILL_PAGE = "/billing/bills/{id}"
 API_BILL = "/api/v1/billing/bills/<int:bill_id>"
@@ -1256,6 +1277,21 @@ RATE_INCIDENT = expect(
 SCORE_PERIOD = "2026-10"
 
 
+RATE_ORDER = RATE_INCIDENT  # a fulfilled order: the agency's staff, once
+
+
+def rate_fulfilled_order(ctx):
+    """Bureau a's fulfilled volume order (ra's), or bureau b's (rb's), from its page."""
+    order_id = ctx.matrix.resources["rb" if ctx.scope == OTHER else "ra"][2]
+    return Call(f"/vendors/surveys/order/{order_id}", form={"score": 4}, object_id=order_id)
+
+
+def review_form(ctx):
+    vendor_id = ctx.world.vendors["v1"]
+    form = {"vendor_id": vendor_id, "period": SCORE_PERIOD, "score": 66}
+    return Call("/vendors/scorecards/review", form=form, object_id=vendor_id)
+
+
 def rate_resolved_incident(ctx):
     call = an_incident("/api/v1/vendors/surveys", "resolved")(ctx)
     call.json = {"incident_id": call.object_id, "score": 4}
@@ -1353,6 +1389,233 @@ def incident_facts(ctx, call):
 
 
 NOTE = {"note": "permission matrix"}
+
+
+# ---------------------------------------------------------------------------------------
+# Maintenance runs (/maintenance, /api/v1/maintenance). The seed holds a PostgreSQL
+# database for each of bureau a (da, own) and bureau b (db, other), both operated by v1
+# (hybrid, health), and vendor.tech's backup runs on each in the states the actions need:
+# a planned check run (start, cancel), a succeeded check run (apply), a planned real run
+# (submit) and one awaiting approval (approve, reject). The check runs are marked
+# succeeded in the seed rather than run: running Ansible is the integration tests' job.
+# An agency's staff see the runs on their resources; the platform-wide roles see all,
+# vendor staff their vendor's; only the planning technician starts and submits, a
+# technician of the vendor plans the real run, platform operators approve or reject,
+# the technician or an operator cancels.
+
+RUN_STATES = ("planned", "checked", "apply_planned", "awaiting")
+LIST_RUNS = expect(
+    anonymous="unauth",
+    agency_member=seen(*(f"a-{state}" for state in RUN_STATES)),
+    agency_manager=seen(*(f"a-{state}" for state in RUN_STATES)),
+    platform_operator=seen(*(f"{c}-{state}" for c in "ab" for state in RUN_STATES)),
+    finance_officer=seen(*(f"{c}-{state}" for c in "ab" for state in RUN_STATES)),
+    auditor=seen(*(f"{c}-{state}" for c in "ab" for state in RUN_STATES)),
+    admin=seen(*(f"{c}-{state}" for c in "ab" for state in RUN_STATES)),
+    vendor_technician=seen(*(f"{c}-{state}" for c in "ab" for state in RUN_STATES)),
+    vendor_manager=seen(*(f"{c}-{state}" for c in "ab" for state in RUN_STATES)),
+)
+ANYONE_SEEING = expect(  # the playbooks: every signed-in user may read the catalog of them
+    anonymous="unauth",
+    agency_member="ok",
+    agency_manager="ok",
+    platform_operator="ok",
+    finance_officer="ok",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="ok",
+    vendor_manager="ok",
+)
+TECHNICIANS_PLAN = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="ok",
+    vendor_manager="403",
+)
+VIEW_RUN = VIEW_INCIDENT
+RUN_IT = expect(  # start, submit, plan the real run
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="403",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="ok",
+    vendor_manager="403",
+)
+DECIDE_RUN = expect(
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
+CANCEL_RUN = expect(
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="ok",
+    vendor_manager="403",
+)
+API_RUN = "/api/v1/maintenance/runs/<int:run_id>"
+
+
+def make_runs(app, world, resources):
+    """state → agency code → run id; the databases join `resources` as da and db."""
+    made = {state: {} for state in RUN_STATES}
+    with app.app_context():
+        session = db.session
+        tech = session.get(User, world.users["vendor.tech"])
+        for code in "ab":
+            database = make_resource(
+                session,
+                world.agencies[code],
+                "postgresql",
+                # Made now, as the volumes were: after the months the seed bills.
+                [(datetime.now(UTC), "created", "active", {"storage_gb": 20})],
+                name=f"d{code}",
+            )
+            database.cloud = {"host": "127.0.0.1", "port": 5432, "database": f"d{code}"}
+            resources[f"d{code}"] = (database.id, None, database.order_id)
+
+            def plan(database=database):
+                return maintenance.plan_run(
+                    session, tech, playbook="backup_postgresql", resource_ids=[database.id]
+                )
+
+            made["planned"][code] = plan().id
+            checked = plan()
+            checked.state, checked.finished_at = RunState.SUCCEEDED, checked.created_at
+            session.flush()
+            made["checked"][code] = checked.id
+            made["apply_planned"][code] = maintenance.plan_apply(session, tech, checked.id).id
+            awaiting = maintenance.plan_apply(session, tech, checked.id)
+            approvals.submit(session, tech, awaiting.id)
+            made["awaiting"][code] = awaiting.id
+        session.commit()
+    return made
+
+
+def a_run(path, state, **kwargs):
+    def build(ctx):
+        run_id = ctx.matrix.runs[state]["b" if ctx.scope == OTHER else "a"]
+        return Call(path.format(id=run_id), object_id=run_id, **kwargs)
+
+    return build
+
+
+def runs_listed(path):
+    def build(ctx):
+        labels = {
+            run_id: f"{code}-{state}"
+            for state, by_code in ctx.matrix.runs.items()
+            for code, run_id in by_code.items()
+        }
+        return Call(path, labels=labels)
+
+    return build
+
+
+def plan_on_a_database(path, page=False):
+    def build(ctx):
+        resource_id = ctx.matrix.resources["db" if ctx.scope == OTHER else "da"][0]
+        values = {"playbook": "backup_postgresql", "resource_ids": [resource_id]}
+        return Call(path, form=values) if page else Call(path, json=values)
+
+    return build
+
+
+def run_facts(ctx, call):
+    with ctx.app.app_context():
+        run = db.session.get(MaintenanceRun, call.object_id)
+        count = db.session.scalar(select(func.count()).select_from(MaintenanceRun))
+        return run.state, count
+
+
+# ---------------------------------------------------------------------------------------
+# The knowledge base (/knowledge, /api/v1/knowledge, citations on incidents). Articles
+# carry no agency data: every role reads them; platform operators and vendor staff write
+# them. The seed holds one article, cited by both bureaus' acknowledged incidents (v1's);
+# citing works like working on the incident: vendor.tech may, others who see it may not.
+
+READ_ARTICLES = ANYONE_SEEING
+WRITE_ARTICLES = expect(
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="ok",
+    vendor_manager="ok",
+)
+ARTICLE = {
+    "title": "矩阵",
+    "body": "权限矩阵的测试文章。",
+    "domains": ["health"],
+    "skills": ["database"],
+    "note": "matrix",
+}
+
+
+def make_article(app, world, incidents_made):
+    """The seeded article's id, cited by the acknowledged incidents of a and b."""
+    with app.app_context():
+        session = db.session
+        operator = session.get(User, world.users["operator"])
+        tech = session.get(User, world.users["vendor.tech"])
+        article = knowledge.create_article(session, operator, **ARTICLE)
+        session.flush()
+        for code in "ab":
+            incident_id = incidents_made["acknowledged"][code]
+            knowledge.link_article(session, tech, incident_id, article.id)
+        session.commit()
+        return article.id
+
+
+def the_article(path, **kwargs):
+    def build(ctx):
+        return Call(path.format(id=ctx.matrix.article), object_id=ctx.matrix.article, **kwargs)
+
+    return build
+
+
+def cite_the_article(path, state, *, page=False):
+    def build(ctx):
+        call = an_incident(path.replace("{aid}", str(ctx.matrix.article)), state)(ctx)
+        values = {"article_id": ctx.matrix.article}
+        if page:
+            call.form = values
+        elif "{aid}" not in path:
+            call.json = values
+        return call
+
+    return build
+
+
+def article_version(ctx, call):
+    with ctx.app.app_context():
+        return db.session.get(KnowledgeArticle, call.object_id).version
+
+
+def citations(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(IncidentArticle))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1599,6 +1862,12 @@ ROUTES = [
     Route("PUT", API_COSTS + "/budgets/<int:year>", AGENCY, FINANCE_CHANGES,
           an_agency(f"{COSTS_API}/budgets/{BUDGET_YEAR}", json={"amount": "120000.00"}),
           effect=budget_amount),
+    Route("GET", "/billing/ops-budget", NOTHING, OPS_BUDGET,
+          fixed("/billing/ops-budget?year=2027")),
+    Route("GET", "/billing/ops-budget/export", NOTHING, OPS_BUDGET,
+          fixed("/billing/ops-budget/export?year=2027")),
+    Route("GET", "/api/v1/billing/ops-budget", NOTHING, OPS_BUDGET,
+          fixed("/api/v1/billing/ops-budget?year=2027")),
     # vendors, the pages (see "Vendors" above)
     Route("GET", "/vendors/", LISTING, LIST_VENDORS, vendors_listed("/vendors/")),
     Route("POST", "/vendors/", NOTHING, PLATFORM_TEAM_ONLY,
@@ -1690,7 +1959,90 @@ ROUTES = [
           effect=incident_facts),
     Route("POST", "/incidents/<int:incident_id>/assign", INCIDENT, ASSIGN_INCIDENT,
           page_assign_vendor_tech, effect=incident_facts),
+    # maintenance runs, the pages and the API (see "Maintenance" above)
+    Route("GET", "/maintenance/", LISTING, LIST_RUNS, runs_listed("/maintenance/")),
+    Route("GET", "/maintenance/new", NOTHING, TECHNICIANS_PLAN, fixed("/maintenance/new")),
+    Route("POST", "/maintenance/new", RESOURCE, TECHNICIANS_PLAN,
+          plan_on_a_database("/maintenance/new", page=True), effect=counts_of(MaintenanceRun)),
+    Route("GET", "/maintenance/<int:run_id>", INCIDENT, VIEW_RUN,
+          a_run("/maintenance/{id}", "planned")),
+    Route("GET", "/maintenance/<int:run_id>/output", INCIDENT, VIEW_RUN,
+          a_run("/maintenance/{id}/output", "planned")),
+    Route("POST", "/maintenance/<int:run_id>/<action>", INCIDENT, CANCEL_RUN,
+          a_run("/maintenance/{id}/cancel", "planned", form=NOTE), variant="cancel",
+          effect=run_facts),
+    Route("GET", "/api/v1/maintenance/playbooks", NOTHING, ANYONE_SEEING,
+          fixed("/api/v1/maintenance/playbooks")),
+    Route("GET", "/api/v1/maintenance/runs", LISTING, LIST_RUNS,
+          runs_listed("/api/v1/maintenance/runs")),
+    Route("POST", "/api/v1/maintenance/runs", RESOURCE, TECHNICIANS_PLAN,
+          plan_on_a_database("/api/v1/maintenance/runs"), effect=counts_of(MaintenanceRun)),
+    Route("GET", API_RUN, INCIDENT, VIEW_RUN,
+          a_run("/api/v1/maintenance/runs/{id}", "planned")),
+    Route("GET", API_RUN + "/output", INCIDENT, VIEW_RUN,
+          a_run("/api/v1/maintenance/runs/{id}/output", "planned")),
+    Route("POST", API_RUN + "/start", INCIDENT, RUN_IT,
+          a_run("/api/v1/maintenance/runs/{id}/start", "planned", json={}), effect=run_facts),
+    Route("POST", API_RUN + "/submit", INCIDENT, RUN_IT,
+          a_run("/api/v1/maintenance/runs/{id}/submit", "apply_planned", json={}),
+          effect=run_facts),
+    Route("POST", API_RUN + "/apply", INCIDENT, RUN_IT,
+          a_run("/api/v1/maintenance/runs/{id}/apply", "checked", json={}), effect=run_facts),
+    Route("POST", API_RUN + "/approve", INCIDENT, DECIDE_RUN,
+          a_run("/api/v1/maintenance/runs/{id}/approve", "awaiting", json={}),
+          effect=run_facts),
+    Route("POST", API_RUN + "/reject", INCIDENT, DECIDE_RUN,
+          a_run("/api/v1/maintenance/runs/{id}/reject", "awaiting", json=NOTE),
+          effect=run_facts),
+    Route("POST", API_RUN + "/cancel", INCIDENT, CANCEL_RUN,
+          a_run("/api/v1/maintenance/runs/{id}/cancel", "planned", json={}), effect=run_facts),
+    # the knowledge base, pages and API (see "Knowledge" above)
+    Route("GET", "/knowledge/", NOTHING, READ_ARTICLES, fixed("/knowledge/?q=矩阵")),
+    Route("GET", "/knowledge/new", NOTHING, WRITE_ARTICLES, fixed("/knowledge/new")),
+    Route("POST", "/knowledge/", NOTHING, WRITE_ARTICLES, fixed("/knowledge/", form=ARTICLE),
+          effect=counts_of(KnowledgeArticle)),
+    Route("GET", "/knowledge/<int:article_id>", NOTHING, READ_ARTICLES,
+          the_article("/knowledge/{id}")),
+    Route("GET", "/knowledge/<int:article_id>/edit", NOTHING, WRITE_ARTICLES,
+          the_article("/knowledge/{id}/edit")),
+    Route("POST", "/knowledge/<int:article_id>/edit", NOTHING, WRITE_ARTICLES,
+          the_article("/knowledge/{id}/edit", form={**ARTICLE, "body": "改过", "version": 1}),
+          effect=article_version),
+    Route("POST", "/incidents/<int:incident_id>/articles", INCIDENT, WORK_ON_INCIDENT,
+          cite_the_article("/incidents/{id}/articles", "open", page=True), effect=citations),
+    Route("POST", "/incidents/<int:incident_id>/articles/<int:article_id>/remove", INCIDENT,
+          WORK_ON_INCIDENT,
+          cite_the_article("/incidents/{id}/articles/{aid}/remove", "acknowledged", page=True),
+          effect=citations),
+    Route("GET", "/api/v1/knowledge", NOTHING, READ_ARTICLES, fixed("/api/v1/knowledge?q=矩阵")),
+    Route("POST", "/api/v1/knowledge", NOTHING, WRITE_ARTICLES,
+          fixed("/api/v1/knowledge", json=ARTICLE), effect=counts_of(KnowledgeArticle)),
+    Route("GET", "/api/v1/knowledge/<int:article_id>", NOTHING, READ_ARTICLES,
+          the_article("/api/v1/knowledge/{id}")),
+    Route("PUT", "/api/v1/knowledge/<int:article_id>", NOTHING, WRITE_ARTICLES,
+          the_article("/api/v1/knowledge/{id}",
+                      json={**ARTICLE, "body": "改过", "expected_version": 1}),
+          effect=article_version),
+    Route("GET", API_INCIDENT + "/articles", INCIDENT, VIEW_INCIDENT,
+          an_incident("/api/v1/incidents/{id}/articles", "acknowledged")),
+    Route("POST", API_INCIDENT + "/articles", INCIDENT, WORK_ON_INCIDENT,
+          cite_the_article("/api/v1/incidents/{id}/articles", "open"), effect=citations),
+    Route("DELETE", API_INCIDENT + "/articles/<int:article_id>", INCIDENT, WORK_ON_INCIDENT,
+          cite_the_article("/api/v1/incidents/{id}/articles/{aid}", "acknowledged"),
+          effect=citations),
     # scorecards, surveys, expert reviews (see "Incidents" above)
+    Route("GET", "/vendors/scorecards", NOTHING, READ_SCORECARDS,
+          fixed(f"/vendors/scorecards?period={SCORE_PERIOD}")),
+    Route("GET", "/vendors/scorecards/export", NOTHING, READ_SCORECARDS,
+          fixed(f"/vendors/scorecards/export?period={SCORE_PERIOD}&format=xlsx")),
+    Route("POST", "/vendors/scorecards/review", NOTHING, PLATFORM_TEAM_ONLY, review_form,
+          effect=expert_score),
+    Route("GET", "/vendors/sla-report", NOTHING, READ_SCORECARDS,
+          fixed(f"/vendors/sla-report?period={SCORE_PERIOD}")),
+    Route("GET", "/vendors/<int:vendor_id>/surveys", VENDOR, READ_SURVEYS,
+          a_vendor(f"/vendors/{{id}}/surveys?period={SCORE_PERIOD}")),
+    Route("POST", "/vendors/surveys/order/<int:order_id>", ORDER, RATE_ORDER,
+          rate_fulfilled_order, effect=counts_of(SatisfactionSurvey)),
     Route("GET", "/api/v1/incidents/sla-report", NOTHING, READ_SCORECARDS,
           fixed(f"/api/v1/incidents/sla-report?period={SCORE_PERIOD}")),
     Route("GET", "/api/v1/vendors/scorecards", NOTHING, READ_SCORECARDS,
@@ -1728,6 +2080,7 @@ RESOURCE_LINK = re.compile(r'href="/resources/(\d+)"')
 AGENCY_LINK = re.compile(r'href="/agencies/(\d+)"')
 VENDOR_LINK = re.compile(r'href="/vendors/(\d+)"')
 INCIDENT_LINK = re.compile(r'href="/incidents/(\d+)"')
+RUN_LINK = re.compile(r'href="/maintenance/(\d+)"')
 LISTED = re.compile(r"ok\[(.*)\]")
 
 
@@ -1752,7 +2105,9 @@ def shown(route, response):
             body
             if isinstance(body, list)
             else next(
-                body[key] for key in ("orders", "resources", "bills", "incidents") if key in body
+                body[key]
+                for key in ("orders", "resources", "bills", "incidents", "runs")
+                if key in body
             )
         )
         return {row["id"] for row in rows}
@@ -1761,6 +2116,7 @@ def shown(route, response):
         "/resources": RESOURCE_LINK,
         "/vendors": VENDOR_LINK,
         "/incidents": INCIDENT_LINK,
+        "/maintenance": RUN_LINK,
     }
     link = next((v for k, v in links.items() if route.rule.startswith(k)), ORDER_LINK)
     return {int(found) for found in link.findall(response.get_data(as_text=True))}

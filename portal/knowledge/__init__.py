@@ -1,0 +1,1 @@
+"""The knowledge base: articles technicians write from what they learned on incidents."""

@@ -1,0 +1,1 @@
+"""Maintenance playbook runs by certified technicians (运维作业)."""
