@@ -8,11 +8,12 @@ from portal.accounts.roles import Role
 from portal.accounts.service import create_api_token, create_user, hash_password
 from portal.tenancy.service import create_agency
 from portal.vendors import service as vendors
+from portal.vendors.eligibility import today
 
 PASSWORD = "Test-password-1"
 # Contracts and certificates of the test world run from last year to next year, so
 # they are in force whenever the suite runs.
-THIS_YEAR = vendors.today().year
+THIS_YEAR = today().year
 CONTRACT_YEAR = (date(THIS_YEAR - 1, 1, 1), date(THIS_YEAR + 1, 12, 31))
 
 

@@ -31,6 +31,7 @@ from portal.api.vendor_schemas import (
 from portal.core.errors import NotFound
 from portal.extensions import db
 from portal.tenancy.models import Agency
+from portal.vendors import eligibility as rules
 from portal.vendors import service
 from portal.vendors.exam_import import import_exam_results
 from portal.vendors.scorecards import parse_period, scorecards, set_expert_review
@@ -149,7 +150,7 @@ def eligibility(query, technician_id):
     agency = db.session.get(Agency, query["agency_id"])
     if agency is None:
         raise NotFound(_l("No such agency."))
-    return service.eligibility(
+    return rules.eligibility(
         db.session, found, agency, skill=query["skill"], service=query["service"]
     )
 

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from portal.accounts.roles import Role
 from portal.vendors import service as vendors
+from portal.vendors.eligibility import today
 
 # code, Chinese name, English name, domains, services run for hybrid agencies
 VENDORS = [
@@ -49,7 +50,7 @@ STAFF = [
 
 def seed_vendors(session, operator, user):
     """`user(username, name, roles, vendor_id=…)` makes a login; returns the logins made."""
-    today = vendors.today()
+    day = today()
     made_users = []
     for number, (code, zh, en, domains, hybrid) in enumerate(VENDORS, 1):
         vendor = vendors.create_vendor(session, operator, code=code, name_zh=zh, name_en=en)
@@ -57,9 +58,9 @@ def seed_vendors(session, operator, user):
             session,
             operator,
             vendor.id,
-            number=f"HDYW-{today.year}-{number:02d}",
-            starts_on=date(today.year, 1, 1),
-            ends_on=date(today.year, 12, 31),
+            number=f"HDYW-{day.year}-{number:02d}",
+            starts_on=date(day.year, 1, 1),
+            ends_on=date(day.year, 12, 31),
             domains=domains,
             hybrid_services=hybrid,
         )
@@ -82,12 +83,12 @@ def seed_vendors(session, operator, user):
                 username=username,
             )
             if days_left is not None:
-                expires = today + timedelta(days=days_left)
+                expires = day + timedelta(days=days_left)
                 vendors.issue_certificate(
                     session,
                     operator,
                     technician.id,
-                    number=f"HDYW-ZG-{today.year}-{number}{staff}",
+                    number=f"HDYW-ZG-{day.year}-{number}{staff}",
                     domains=domains,
                     skills=skills,
                     exam_score=70 + 7 * int(staff),

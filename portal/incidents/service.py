@@ -5,13 +5,13 @@ tier, resolved with a note, confirmed or reopened by the agency."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.incidents.clocks import refresh_due
 from portal.incidents.models import Incident, IncidentEvent, IncidentPause
+from portal.incidents.notices import handlers, reporters
 from portal.incidents.permissions import (
     can_assign,
     can_view_incident,
@@ -25,8 +25,8 @@ from portal.inventory.permissions import can
 from portal.notifications.service import notify
 from portal.tenancy.models import Agency
 from portal.tenancy.permissions import can_view_agency
+from portal.vendors.eligibility import Eligibility, licensed, responsible_vendor, today
 from portal.vendors.models import Technician
-from portal.vendors.service import Eligibility, licensed, responsible_vendor, today
 
 DEFAULT_TIER = "standard"  # an incident on no particular resource
 MAX_TITLE = 200
@@ -187,7 +187,7 @@ def wait_on_agency(session, actor, incident_id, note, now=None):
     _changed(session, actor, incident, "wait", now, note)
     notify(
         session,
-        _reporters(session, incident),
+        reporters(session, incident),
         _l("Incident %(number)s waits on you: %(note)s"),
         link=f"/incidents/{incident.id}",
         number=incident.number,
@@ -221,7 +221,7 @@ def resolve(session, actor, incident_id, note, now=None):
     _changed(session, actor, incident, "resolve", now, note)
     notify(
         session,
-        _reporters(session, incident),
+        reporters(session, incident),
         _l("Incident %(number)s is resolved: please confirm or reopen it"),
         link=f"/incidents/{incident.id}",
         number=incident.number,
@@ -393,27 +393,3 @@ def _audit(session, actor, incident, action, before, after):
         before=before,
         after=after,
     )
-
-
-def handlers(session, incident):
-    """Who takes an incident: the vendor's managers, or the platform operators."""
-    if incident.vendor_id is None:
-        holders = select(UserRole.user_id).where(UserRole.role == Role.PLATFORM_OPERATOR)
-        return session.scalars(select(User).where(User.is_enabled, User.id.in_(holders))).all()
-    managers = select(UserRole.user_id).where(UserRole.role == Role.VENDOR_MANAGER)
-    return session.scalars(
-        select(User).where(
-            User.is_enabled, User.vendor_id == incident.vendor_id, User.id.in_(managers)
-        )
-    ).all()
-
-
-def _reporters(session, incident):
-    if incident.opened_by is not None:
-        return [incident.opened_by]
-    managers = select(UserRole.user_id).where(UserRole.role == Role.AGENCY_MANAGER)
-    return session.scalars(
-        select(User).where(
-            User.is_enabled, User.agency_id == incident.agency_id, User.id.in_(managers)
-        )
-    ).all()

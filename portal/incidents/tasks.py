@@ -14,7 +14,7 @@ from portal.core.locks import locked
 from portal.extensions import celery, db
 from portal.incidents.clocks import clocks_of
 from portal.incidents.models import Incident, IncidentEvent
-from portal.incidents.service import handlers
+from portal.incidents.notices import handlers
 from portal.incidents.states import UNRESOLVED, IncidentState
 from portal.notifications.service import notify
 

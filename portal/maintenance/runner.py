@@ -25,7 +25,7 @@ from portal.maintenance.models import MaintenanceOutput, MaintenanceRun
 from portal.maintenance.notices import notify_finished
 from portal.maintenance.service import check_targets, playbook_of
 from portal.maintenance.states import RunState
-from portal.vendors.service import today
+from portal.vendors.eligibility import today
 
 # The managed database servers (provisioning's settings) and their default administrators.
 DATABASE_SERVERS = {

@@ -31,8 +31,8 @@ from portal.maintenance.permissions import (
 )
 from portal.maintenance.states import CANCELLABLE, RunState
 from portal.maintenance.window import in_window, window_text
+from portal.vendors.eligibility import eligibility, today
 from portal.vendors.models import Technician
-from portal.vendors.service import eligibility, today
 
 RUN_MAINTENANCE = "portal.maintenance.run"
 # A started run no worker took for this long was lost on its way (see tasks.sweep).

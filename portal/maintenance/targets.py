@@ -7,8 +7,8 @@ from sqlalchemy import select
 from portal.catalog.models import CatalogItem
 from portal.inventory.models import Resource
 from portal.inventory.states import ResourceState
+from portal.vendors.eligibility import responsible_vendor, today
 from portal.vendors.overview import served_agencies
-from portal.vendors.service import responsible_vendor, today
 
 # The form lists at most this many; the API takes any resource ids.
 LIMIT = 500

@@ -12,6 +12,7 @@ from portal.core.form_errors import run_service
 from portal.extensions import db
 from portal.tenancy.vocabulary import BUSINESS_DOMAINS
 from portal.vendors import exam_import, service
+from portal.vendors.eligibility import today
 from portal.vendors.forms import ExamResultsForm
 from portal.vendors.permissions import can_certify
 from portal.vendors.vocabulary import PASS_MARK, SKILLS
@@ -71,7 +72,7 @@ def sample():
 def _sample_csv():
     """The Chinese header and two results: one with Chinese names of the domain and
     skills, one with their codes; UTF-8 with a BOM, which Excel opens as Chinese."""
-    year = service.today().year
+    year = today().year
     vendors = service.visible_vendors(db.session, current_user)
     code = vendors[0].code if vendors else "vendor-code"
     with force_locale("zh_CN"):

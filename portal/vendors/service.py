@@ -2,7 +2,6 @@
 certificates and whether a technician may work on an agency's resources today."""
 
 import re
-from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +9,6 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.accounts.roles import Role
-from portal.billing.periods import BILLING_ZONE
 from portal.catalog.models import CatalogItem
 from portal.core import audit
 from portal.core.db import utcnow
@@ -28,11 +26,6 @@ from portal.vendors.vocabulary import PASS_MARK, SKILLS
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,59}$")
-
-
-def today(now=None):
-    """The local date in the district: contracts and certificates run by local dates."""
-    return (now or utcnow()).astimezone(BILLING_ZONE).date()
 
 
 def require_vendor_access(user):
@@ -151,39 +144,6 @@ def add_contract(
     )
     session.flush()
     return contract
-
-
-@dataclass(frozen=True)
-class Responsibility:
-    """Who operates an agency's service on a day: a vendor under a contract, or the
-    platform team (vendor None), with why."""
-
-    vendor: Vendor | None
-    contract: Contract | None
-    reason: str
-
-
-def responsible_vendor(session, agency, service=None, day=None):
-    """Self-operated agencies are the platform team's; fully outsourced ones their
-    domain's vendor's; hybrid ones the vendor's only for the services its contract names."""
-    day = day or today()
-    if agency.outsourcing_mode == "self_operated":
-        return Responsibility(None, None, _l("The agency is self-operated."))
-    for contract in session.scalars(
-        select(Contract).where(Contract.starts_on <= day, Contract.ends_on >= day)
-    ):
-        if agency.domain not in contract.domains:
-            continue
-        if agency.outsourcing_mode == "hybrid" and service not in contract.hybrid_services:
-            return Responsibility(
-                None,
-                contract,
-                _l("Hybrid outsourcing: this service stays with the platform team."),
-            )
-        return Responsibility(contract.vendor, contract, _l("Contract %(n)s.", n=contract.number))
-    return Responsibility(
-        None, None, _l("No vendor's contract covers this business domain on that day.")
-    )
 
 
 def register_technician(session, actor, vendor_id, *, staff_number, name, username=None):
@@ -349,70 +309,6 @@ def revoke_certificate(session, actor, certificate_id, reason):
     )
     session.flush()
     return certificate
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    allowed: bool
-    reason: str
-    certificate: Certificate | None = None
-
-
-def eligibility(session, technician, agency, skill=None, service=None, day=None):
-    """May this technician work on this agency's resources today? Only for the vendor
-    responsible for the agency, and only while holding a valid certificate whose scope
-    covers the agency's business domain (and the skill, when one is named)."""
-    day = day or today()
-    responsible = responsible_vendor(session, agency, service, day)
-    if responsible.vendor is None or responsible.vendor.id != technician.vendor_id:
-        return Eligibility(
-            False,
-            _l(
-                "%(vendor)s is not responsible for %(agency)s: %(why)s",
-                vendor=technician.vendor.name_zh,
-                agency=agency.name_zh,
-                why=responsible.reason,
-            ),
-        )
-    return licensed(technician, agency, skill, day)
-
-
-def licensed(technician, agency, skill=None, day=None):
-    """The certificate half of eligibility: a certificate valid on the day whose scope
-    covers the agency's business domain (and the skill, when one is named)."""
-    day = day or today()
-    if not technician.certificates:
-        return Eligibility(False, _l("%(name)s holds no certificate.", name=technician.name))
-    valid = [c for c in technician.certificates if c.valid_on(day)]
-    if not valid:
-        latest = max(technician.certificates, key=lambda c: c.expires_on)
-        if latest.revoked_at is not None:
-            why = _l("certificate %(n)s was revoked", n=latest.number)
-        elif latest.issued_on > day:
-            why = _l("certificate %(n)s is valid from %(d)s", n=latest.number, d=latest.issued_on)
-        else:
-            why = _l("certificate %(n)s expired on %(d)s", n=latest.number, d=latest.expires_on)
-        return Eligibility(
-            False, _l("%(name)s is not licensed to work: %(why)s.", name=technician.name, why=why)
-        )
-    for certificate in valid:
-        if agency.domain in certificate.domains and (skill is None or skill in certificate.skills):
-            return Eligibility(
-                True, _l("Certificate %(n)s.", n=certificate.number), certificate=certificate
-            )
-    missing = (
-        BUSINESS_DOMAINS[agency.domain]
-        if not any(agency.domain in c.domains for c in valid)
-        else SKILLS.get(skill, skill)
-    )
-    return Eligibility(
-        False,
-        _l(
-            "%(name)s's certificate does not cover %(what)s.",
-            name=technician.name,
-            what=missing,
-        ),
-    )
 
 
 def technician_by_number(session, vendor_id, staff_number):

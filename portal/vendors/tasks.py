@@ -12,8 +12,8 @@ from portal.core.db import utcnow
 from portal.core.locks import locked
 from portal.extensions import celery, db
 from portal.notifications.service import notify
+from portal.vendors.eligibility import today
 from portal.vendors.models import Certificate
-from portal.vendors.service import today
 from portal.vendors.vocabulary import EXPIRY_NOTICE_DAYS
 
 CERTIFICATES = "portal.vendors.certificates"

@@ -23,6 +23,7 @@ from portal.core.inputs import MAX_ID
 from portal.extensions import db
 from portal.tenancy.models import Agency
 from portal.tenancy.service import visible_agencies
+from portal.vendors import eligibility as rules
 from portal.vendors import service
 from portal.vendors.forms import (
     CertificateForm,
@@ -70,7 +71,7 @@ def index():
 
 
 def _render_index(form, error=None, status=200):
-    day = service.today()
+    day = rules.today()
     vendors = service.visible_vendors(db.session, current_user)
     return render_template(
         "vendors/index.html",
@@ -115,7 +116,7 @@ def _contract_form(**kwargs):
 
 
 def _render_vendor(vendor, *, contract_form=None, technician_form=None, error=None, status=200):
-    day = service.today()
+    day = rules.today()
     staff = service.technicians_of(db.session, vendor)
     return render_template(
         "vendors/detail.html",
@@ -191,7 +192,7 @@ class Check:
     skill: str = ""
     service_key: str = ""
     agency: Agency | None = None
-    result: service.Eligibility | None = None
+    result: rules.Eligibility | None = None
     error: DomainError | None = None
 
 
@@ -204,7 +205,7 @@ def _render_technician(
     technician, *, certificate_form=None, revoke_forms=None, check=None, error=None, status=200
 ):
     """`revoke_forms` holds the revocation form that was refused, by certificate id."""
-    day = service.today()
+    day = rules.today()
     certificate_form = certificate_form or CertificateForm(formdata=None, issued_on=day)
     return render_template(
         "vendors/technician.html",
@@ -226,7 +227,7 @@ def _checkable_agencies(technician):
     """Every agency for the platform-wide roles; for the vendor's staff those it serves."""
     if current_user.sees_all_agencies:
         return visible_agencies(db.session, current_user)
-    return served_agencies(db.session, technician.vendor, service.today())
+    return served_agencies(db.session, technician.vendor, rules.today())
 
 
 @bp.get("/technicians/<int:technician_id>/eligibility")
@@ -244,7 +245,7 @@ def eligibility(technician_id):
         return _render_technician(
             technician, check=replace(check, error=error), status=error.status
         )
-    result = service.eligibility(
+    result = rules.eligibility(
         db.session,
         technician,
         agency,

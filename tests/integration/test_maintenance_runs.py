@@ -40,8 +40,8 @@ from portal.provisioning import engine
 from portal.provisioning.ansible import run_playbook
 from portal.provisioning.models import Operation
 from portal.provisioning.tasks import runtime
+from portal.vendors.eligibility import today
 from portal.vendors.models import Certificate
-from portal.vendors.service import today
 from tests.conftest import fresh_app, provisioning_config
 from tests.integration.test_playbooks import MYSQL_SERVER
 from tests.maintenance_factories import database, local, outsourced_vm, technician

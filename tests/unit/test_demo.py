@@ -11,8 +11,8 @@ from portal.accounts.roles import Role
 from portal.extensions import db
 from portal.tenancy.models import Agency
 from portal.tenancy.vocabulary import BUSINESS_DOMAINS
+from portal.vendors.eligibility import eligibility
 from portal.vendors.models import Contract, Technician
-from portal.vendors.service import eligibility
 from tests.conftest import csrf_token, database, make_app
 
 

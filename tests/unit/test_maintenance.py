@@ -28,8 +28,8 @@ from portal.maintenance.states import RunState
 from portal.maintenance.tasks import sweep
 from portal.provisioning.ansible import PlaybookResult
 from portal.provisioning.automation import simulated_playbook
+from portal.vendors.eligibility import today
 from portal.vendors.models import Certificate
-from portal.vendors.service import today
 from tests.maintenance_factories import database, local, outsourced_vm, technician
 
 NIGHT = local(23)  # inside the window

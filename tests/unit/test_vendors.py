@@ -12,6 +12,7 @@ from portal.core.errors import Conflict, Forbidden, InvalidInput
 from portal.notifications.models import Notification
 from portal.tenancy.models import Agency
 from portal.tenancy.vocabulary import BUSINESS_DOMAINS
+from portal.vendors import eligibility as eligibility_rules
 from portal.vendors import service
 from portal.vendors.exam_import import import_exam_results
 from portal.vendors.models import Certificate, Technician
@@ -19,7 +20,7 @@ from portal.vendors.tasks import warn_expiring_certificates
 from portal.vendors.vocabulary import SKILLS
 from tests.factories import CONTRACT_YEAR
 
-TODAY = service.today()
+TODAY = eligibility_rules.today()
 HEADER = "供应商编码,工号,姓名,证书编号,考试成绩,发证日期,有效期至,业务领域,技能\n"
 
 
@@ -33,16 +34,16 @@ def technician(session, world):
 
 def test_who_operates_an_agency_follows_its_outsourcing_mode(session, world):
     bureau_a = agency(session, world, "a")  # health, hybrid: v1 runs postgresql only
-    assert service.responsible_vendor(session, bureau_a, "postgresql").vendor.code == "v1"
-    stays = service.responsible_vendor(session, bureau_a, "vm")
+    assert eligibility_rules.responsible_vendor(session, bureau_a, "postgresql").vendor.code == "v1"
+    stays = eligibility_rules.responsible_vendor(session, bureau_a, "vm")
     assert stays.vendor is None and "platform team" in str(stays.reason)
     bureau_a.outsourcing_mode = "fully_outsourced"
-    assert service.responsible_vendor(session, bureau_a, "vm").vendor.code == "v1"
+    assert eligibility_rules.responsible_vendor(session, bureau_a, "vm").vendor.code == "v1"
     bureau_a.outsourcing_mode = "self_operated"
-    assert service.responsible_vendor(session, bureau_a, "postgresql").vendor is None
+    assert eligibility_rules.responsible_vendor(session, bureau_a, "postgresql").vendor is None
     after = CONTRACT_YEAR[1] + timedelta(days=1)
     bureau_a.outsourcing_mode = "fully_outsourced"
-    assert service.responsible_vendor(session, bureau_a, "vm", after).vendor is None
+    assert eligibility_rules.responsible_vendor(session, bureau_a, "vm", after).vendor is None
 
 
 def test_a_domain_has_one_designated_vendor_at_a_time(session, user, world):
@@ -93,12 +94,16 @@ def test_contract_and_vendor_input_is_checked(session, user, world):
 def test_a_certified_technician_of_the_responsible_vendor_may_work(session, world):
     tech = technician(session, world)
     bureau_a = agency(session, world, "a")
-    allowed = service.eligibility(session, tech, bureau_a, skill="database", service="postgresql")
+    allowed = eligibility_rules.eligibility(
+        session, tech, bureau_a, skill="database", service="postgresql"
+    )
     assert allowed.allowed and allowed.certificate.number == "HD-2026-0001"
     community = agency(session, world, "c")  # civil affairs: v2's
-    refused = service.eligibility(session, tech, community)
+    refused = eligibility_rules.eligibility(session, tech, community)
     assert not refused.allowed and "not responsible" in str(refused.reason)
-    skill = service.eligibility(session, tech, bureau_a, skill="network", service="postgresql")
+    skill = eligibility_rules.eligibility(
+        session, tech, bureau_a, skill="network", service="postgresql"
+    )
     assert not skill.allowed and "does not cover" in str(skill.reason)
 
 
@@ -106,17 +111,19 @@ def test_an_expired_or_revoked_certificate_blocks_the_technician(session, user, 
     tech = technician(session, world)
     bureau_a = agency(session, world, "a")
     late = CONTRACT_YEAR[1]  # the contract's last day; the certificate's too
-    assert service.eligibility(session, tech, bureau_a, service="postgresql", day=late).allowed
+    assert eligibility_rules.eligibility(
+        session, tech, bureau_a, service="postgresql", day=late
+    ).allowed
     certificate = tech.certificates[0]
     certificate.expires_on = TODAY - timedelta(days=1)
-    refused = service.eligibility(session, tech, bureau_a, service="postgresql")
+    refused = eligibility_rules.eligibility(session, tech, bureau_a, service="postgresql")
     assert not refused.allowed
     assert f"expired on {certificate.expires_on}" in str(refused.reason)
     certificate.expires_on = CONTRACT_YEAR[1]
     with pytest.raises(InvalidInput):
         service.revoke_certificate(session, user("operator"), certificate.id, " ")
     service.revoke_certificate(session, user("operator"), certificate.id, "考试舞弊")
-    revoked = service.eligibility(session, tech, bureau_a, service="postgresql")
+    revoked = eligibility_rules.eligibility(session, tech, bureau_a, service="postgresql")
     assert not revoked.allowed and "revoked" in str(revoked.reason)
     with pytest.raises(Conflict):
         service.revoke_certificate(session, user("operator"), certificate.id, "again")
