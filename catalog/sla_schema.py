@@ -12,6 +12,10 @@ on a calendar of nine hours a day "1d" is 24 service hours, about 2.7 working da
 Credit: when a month's availability is below the tier's target, the resource's charge for
 that month is credited per_point for every full 0.1 percentage point below the target, at
 most cap: min(cap, per_point * floor((target - measured) / 0.1)).
+
+Contracts: a vendor's contract may set its own terms for some tiers (its availability
+target, calendar, clocks or credit rule), each replacing the tier's for the resources and
+incidents that vendor serves under that contract; what it leaves out is the tier's.
 """
 
 import re
@@ -26,6 +30,10 @@ from catalog.schema import NAME, LocalizedText, Moment, Strict
 
 # The same rule as price lists: a version names a file in messages and the database.
 VERSION = validate.Regexp(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$", error="use letters, digits, . _ -")
+# As the portal checks a contract's number when it is recorded.
+CONTRACT_NUMBER = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,59}$", error="not a contract number (letters, digits, / _ . -)"
+)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = DAYS[:5]
 ROUND_THE_CLOCK = "24x7"
@@ -281,6 +289,23 @@ class Tier(Strict):
     credit = fields.Nested(Credit, required=True)
 
 
+class ContractTerms(Strict):
+    """A contract's own terms for one tier: any of the tier's targets, none required."""
+
+    availability = Exact(places=3, at_most=100)
+    calendar = fields.String(validate=NAME)
+    priorities = fields.Nested(Priorities)
+    credit = fields.Nested(Credit)
+
+    @validates_schema
+    def _not_empty(self, data, **_kwargs):
+        if not data:
+            raise ValidationError(
+                "give the terms that differ from the tier's (availability, calendar, "
+                "priorities or credit), or leave the tier out"
+            )
+
+
 class Escalation(Strict):
     warn_at = Exact(places=3, below=1, required=True)  # the share of a clock used up
 
@@ -302,11 +327,18 @@ class SlaSchema(Strict):
     # The keys depend on the catalog's tiers: check_tiers checks them.
     tiers = fields.Dict(keys=fields.Raw(), values=fields.Nested(Tier), required=True)
     escalation = fields.Nested(Escalation, required=True)
+    # contract number → tier → terms; tier keys are checked by check_tiers too.
+    contracts = fields.Dict(
+        keys=fields.String(validate=CONTRACT_NUMBER),
+        values=fields.Dict(keys=fields.Raw(), values=fields.Nested(ContractTerms)),
+        load_default=dict,
+    )
 
 
 def check_tiers(raw, definition, tiers):
     """[(field, reason)]: every tier of the catalog defined and none else (judged on the
-    file's own keys, so a broken tier is still named), and calendars that exist."""
+    file's own keys, so a broken tier is still named), contracts' terms for known tiers
+    only, and calendars that exist."""
     raw_tiers = raw.get("tiers")
     if not isinstance(raw_tiers, dict):
         return []  # the schema has said so
@@ -318,12 +350,23 @@ def check_tiers(raw, definition, tiers):
     missing = sorted(set(tiers) - raw_tiers.keys())
     if missing:
         errors.append(("tiers", f"no definition for {', '.join(missing)}: define every tier"))
-    if "tiers" in definition and "calendars" in definition:
+    raw_contracts = raw.get("contracts")
+    for number, terms in raw_contracts.items() if isinstance(raw_contracts, dict) else ():
+        for key in terms if isinstance(terms, dict) else ():
+            if key not in tiers:
+                errors.append((f"contracts.{number}.{key}", f"unknown SLA tier ({known})"))
+    if "calendars" in definition:
         calendars = definition["calendars"]
-        for key, tier in definition["tiers"].items():
-            if tier["calendar"] not in calendars:
-                names = ", ".join(sorted(calendars))
+        names = ", ".join(sorted(calendars))
+        named = [(f"tiers.{key}", tier) for key, tier in definition.get("tiers", {}).items()]
+        named += [
+            (f"contracts.{number}.{key}", terms)
+            for number, by_tier in definition.get("contracts", {}).items()
+            for key, terms in by_tier.items()
+        ]
+        for path, terms in named:
+            if "calendar" in terms and terms["calendar"] not in calendars:
                 errors.append(
-                    (f"tiers.{key}.calendar", f"no calendar '{tier['calendar']}' (known: {names})")
+                    (f"{path}.calendar", f"no calendar '{terms['calendar']}' (known: {names})")
                 )
     return errors

@@ -1,6 +1,7 @@
 """What every page template can use: localized text, labels, the navigation."""
 
 import json
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -69,10 +70,16 @@ def unit_hours(quantity):
     return f"{hours(quantity).normalize():,f}"
 
 
+def share_percent(share):
+    """A share kept as an exact decimal string as a percentage: "0.025" → "2.5"."""
+    return f"{(Decimal(share) * 100).normalize():f}"
+
+
 def register_template_helpers(app):
     app.add_template_filter(readable_json)
     app.add_template_filter(money)
     app.add_template_filter(unit_hours)
+    app.add_template_filter(share_percent)
 
     @app.context_processor
     def _helpers():

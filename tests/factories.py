@@ -1,8 +1,12 @@
 """Test data, made through the portal's own service functions."""
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 
+import yaml
+
+from catalog.sla import SLAS_DIR
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.accounts.service import create_api_token, create_user, hash_password
@@ -166,3 +170,15 @@ def build_world(session):
         world.technicians[key] = technician.id
         world.certificates[code] = certificate.id
     return world
+
+
+def slas_with_contract_terms(tmp_path, number, terms, tier="standard"):
+    """A copy of the shipped SLA definitions in which contract `number` sets `terms` for
+    one tier: the directory, to sync."""
+    directory = tmp_path / "slas"
+    shutil.copytree(SLAS_DIR, directory)
+    path = directory / "2026.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["contracts"] = {number: {tier: terms}}
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return directory

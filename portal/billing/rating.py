@@ -304,11 +304,18 @@ def _write_credits(session, bills, month, start, end, now):
                     quantity=found.down_seconds,
                     rate=found.credit_share,
                     amount=amount,
-                    reason=f"{found.achieved}% < {found.target}%",
+                    reason=_credit_reason(found),
                     created_at=now,
                 )
             )
     session.flush()
+
+
+def _credit_reason(found):
+    """Language-neutral, as it is stored: the figures, and the contract whose terms set
+    the target and the rule."""
+    reason = f"{found.achieved}% < {found.target}%"
+    return f"{reason} · {found.contract}" if found.contract else reason
 
 
 def _price_list_ref(row):

@@ -4,10 +4,13 @@ A resource is down while a P1 incident on it is unresolved, and while reconcilia
 finds it missing from the cloud; the two overlap and are merged. Availability is the
 share of the resource's service time in the month (from its creation to its deletion)
 that it was not down; below its tier's target it is a breach, and the SLA's credit rule
-gives the share of the month's charge credited to the agency.
+gives the share of the month's charge credited to the agency. Target, calendar and credit
+rule are the tier's as the contract of the vendor serving the resource (on the last day
+of the month it lived) sets them.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import or_, select
@@ -16,9 +19,10 @@ from portal.billing.periods import month_bounds
 from portal.core.db import utcnow
 from portal.incidents.clock import Pause, elapsed
 from portal.incidents.models import Incident
-from portal.incidents.sla import calendar_for, sla_in_effect
+from portal.incidents.sla import calendar_for, sla_in_effect, terms_for
 from portal.inventory.models import LifecycleEvent, Resource
 from portal.inventory.states import ResourceState
+from portal.vendors.eligibility import contracts_in_force, responsibility, today
 
 POINT = Decimal("0.1")  # credits count whole tenths of a percentage point
 PLACES = Decimal("0.001")
@@ -29,6 +33,7 @@ class Availability:
     resource_id: int
     agency_id: int
     sla_tier: str
+    contract: str | None  # the number of the contract whose terms apply
     target: Decimal  # percent
     achieved: Decimal  # percent, rounded down to 3 places
     down_seconds: int  # service seconds
@@ -49,20 +54,21 @@ def outages(session, month, resource_ids=None, now=None):
     if not spans:
         return {}
     definition = sla_in_effect(session, start)
-    tiers = definition.definition["tiers"]
+    serving = _ServingContracts(session)
     results = {}
     for resource in session.scalars(select(Resource).where(Resource.id.in_(spans))):
         life_start = max(start, resource.created_at)
         life_end = min(end, resource.deleted_at or end)
         if life_end <= life_start:
             continue
-        calendar = calendar_for(definition, resource.sla_tier)
+        contract = serving.number(resource, today(life_end - timedelta(microseconds=1)))
+        tier = terms_for(definition, resource.sla_tier, contract)
+        calendar = calendar_for(definition, resource.sla_tier, contract)
         total = elapsed(calendar, life_start, life_end)
         # Down time is the service time of the month's life less what is left when the
         # down spans are taken out as pauses: overlapping spans count once.
         pauses = tuple(Pause(a, b) for a, b in spans[resource.id])
         down = total - elapsed(calendar, life_start, life_end, pauses)
-        tier = tiers[resource.sla_tier]
         target = Decimal(tier["availability"])
         achieved = (
             (Decimal(100) * (total - down) / total).quantize(PLACES, ROUND_DOWN)
@@ -73,6 +79,7 @@ def outages(session, month, resource_ids=None, now=None):
             resource_id=resource.id,
             agency_id=resource.agency_id,
             sla_tier=resource.sla_tier,
+            contract=contract,
             target=target,
             achieved=achieved,
             down_seconds=down,
@@ -80,6 +87,20 @@ def outages(session, month, resource_ids=None, now=None):
             credit_share=_credit(tier["credit"], target, achieved),
         )
     return results
+
+
+class _ServingContracts:
+    """The number of the contract under which a vendor serves a resource on a day (None:
+    the platform team), with each day's contracts read once."""
+
+    def __init__(self, session):
+        self.session, self.by_day = session, {}
+
+    def number(self, resource, day):
+        if day not in self.by_day:
+            self.by_day[day] = contracts_in_force(self.session, day)
+        found = responsibility(self.by_day[day], resource.agency, resource.item.key)
+        return found.contract.number if found.vendor is not None else None
 
 
 def _credit(rule, target, achieved):

@@ -1,7 +1,8 @@
 """An incident's response and resolution clocks, from its SLA revision's calendar and
-targets: the response clock runs from opening to the first response; the resolution
-clock from opening to resolution, standing still while the incident waits on the agency
-(and between a resolution and its reopening)."""
+targets as the contract it was opened under sets them: the response clock runs from
+opening to the first response; the resolution clock from opening to resolution, standing
+still while the incident waits on the agency (and between a resolution and its
+reopening)."""
 
 from dataclasses import dataclass
 
@@ -19,8 +20,9 @@ class Clocks:
 def clocks_of(incident, now=None):
     now = now or utcnow()
     definition = incident.sla_definition
-    calendar = calendar_for(definition, incident.sla_tier)
-    response, resolution = targets_for(definition, incident.sla_tier, incident.priority)
+    tier, contract = incident.sla_tier, incident.contract_number
+    calendar = calendar_for(definition, tier, contract)
+    response, resolution = targets_for(definition, tier, incident.priority, contract)
     share = warn_at(definition)
     return Clocks(
         response=state(
@@ -44,8 +46,9 @@ def clocks_of(incident, now=None):
 def refresh_due(incident):
     """Set when each clock runs out; the resolution's is None while a pause is open."""
     definition = incident.sla_definition
-    calendar = calendar_for(definition, incident.sla_tier)
-    response, resolution = targets_for(definition, incident.sla_tier, incident.priority)
+    tier, contract = incident.sla_tier, incident.contract_number
+    calendar = calendar_for(definition, tier, contract)
+    response, resolution = targets_for(definition, tier, incident.priority, contract)
     incident.response_due_at = due(calendar, incident.opened_at, response)
     incident.resolution_due_at = due(calendar, incident.opened_at, resolution, _pauses(incident))
 

@@ -36,6 +36,8 @@ class Incident(Base):
     # None: the platform team handles it (self-operated agency, or no vendor's service).
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
+    # The vendor's contract when it was opened: its SLA terms, if it sets any, apply.
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
     sla_tier: Mapped[str] = mapped_column(String(40), nullable=False)
     # The SLA revision in force when the incident was opened: its clocks keep to it.
     sla_definition_id: Mapped[int] = mapped_column(ForeignKey("sla_definitions.id"))
@@ -59,6 +61,7 @@ class Incident(Base):
     resource = relationship("Resource")
     vendor = relationship("Vendor")
     technician = relationship("Technician")
+    contract = relationship("Contract")
     sla_definition = relationship("SlaDefinition")
     opened_by = relationship("User")
     pauses = relationship(
@@ -71,6 +74,10 @@ class Incident(Base):
     @property
     def number(self):
         return f"INC-{self.id:06d}"
+
+    @property
+    def contract_number(self):
+        return self.contract.number if self.contract is not None else None
 
     @property
     def incident_state(self):

@@ -2,7 +2,8 @@
 the incidents opened, how many met their response and resolution targets, and the
 availability target against the lowest availability any resource achieved, with the
 breaches. Incident figures are one GROUP BY; availability comes from the resources that
-were down (portal.incidents.availability), every other resource being at 100%."""
+were down (portal.incidents.availability), every other resource being at 100%. A line's
+target is its tier's as the vendor's contract sets it."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,8 +15,9 @@ from portal.billing.periods import month_bounds
 from portal.core.errors import Forbidden
 from portal.incidents.availability import outages
 from portal.incidents.models import Incident
-from portal.incidents.sla import sla_in_effect
+from portal.incidents.sla import sla_in_effect, terms_for
 from portal.inventory.models import Resource
+from portal.vendors.eligibility import contracts_in_force, today
 from portal.vendors.permissions import can_read_scorecards
 
 
@@ -73,9 +75,15 @@ def sla_report(session, actor, period, now=None):
             int(resolution),
         )
     _add_availability(session, period, now, line)
-    tiers = sla_in_effect(session, period.start).definition["tiers"]
+    definition = sla_in_effect(session, period.start)
+    contracts = {
+        contract.vendor_id: contract.number
+        for contract in contracts_in_force(session, today(period.start))
+    }
     for found in lines.values():
-        found.availability_target = Decimal(tiers[found.sla_tier]["availability"])
+        if found.availability_target is None:
+            terms = terms_for(definition, found.sla_tier, contracts.get(found.vendor_id))
+            found.availability_target = Decimal(terms["availability"])
     rows = sorted(
         lines.values(),
         key=lambda found: (found.vendor_id or 0, found.agency_id, found.sla_tier),
@@ -111,6 +119,7 @@ def _add_availability(session, period, now, line):
         )
         for resource_id, found in down.items():
             target = line(handlers.get(resource_id), found.agency_id, tiers[resource_id])
+            target.availability_target = found.target
             target.lowest_availability = min(target.lowest_availability, found.achieved)
             target.resources_down.append(resource_id)
             if found.breached:

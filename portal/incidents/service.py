@@ -89,6 +89,7 @@ def open_incident(
         description=(description or "").strip(),
         state=IncidentState.OPEN,
         vendor=responsible.vendor,
+        contract=responsible.contract if responsible.vendor is not None else None,
         sla_tier=resource.sla_tier if resource is not None else DEFAULT_TIER,
         sla_definition=sla_in_effect(session, now),
         opened_by_id=actor.id if actor is not None else None,

@@ -1,6 +1,7 @@
 """SLA definitions in the database, kept in step with catalog/slas/*.yaml, and what an
-incident's clocks need from the revision in force when it was opened: the tier's
-service calendar and the targets of its priority."""
+incident's clocks and a resource's availability need from a revision: the terms of a
+tier, as the contract of the vendor serving it may have changed them, the service
+calendar and the targets of a priority."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -54,19 +55,49 @@ def sla_in_effect(session, moment):
     return row
 
 
-def calendar_for(definition, tier):
-    """The service calendar of a tier in a revision (a SlaDefinition). Built once per
+def terms_for(definition, tier, contract=None):
+    """A tier's terms in a revision (a SlaDefinition): availability, calendar, priorities
+    and credit, with those the contract (a contract number, or None) sets replacing the
+    tier's."""
+    spec = definition.definition
+    own = spec.get("contracts", {}).get(contract, {}).get(tier, {})
+    return {**spec["tiers"][tier], **own}
+
+
+def contracts_with_terms(session, contracts, moment):
+    """[(contract, [(tier, its terms, the keys the contract sets)])] for the contracts
+    that set terms of their own in the revision in effect at `moment` (none when no
+    revision is loaded yet)."""
+    try:
+        definition = sla_in_effect(session, moment)
+    except Conflict:
+        return []
+    found = []
+    for contract in contracts:
+        own = definition.definition.get("contracts", {}).get(contract.number, {})
+        tiers = [
+            (tier, terms_for(definition, tier, contract.number), set(own[tier]))
+            for tier in SLA_TIER_LABELS
+            if tier in own
+        ]
+        if tiers:
+            found.append((contract, tiers))
+    return found
+
+
+def calendar_for(definition, tier, contract=None):
+    """The service calendar of a tier (under a contract) in a revision. Built once per
     content digest: a revision never changes, and a calendar caches its days."""
-    key = (definition.digest, tier)
+    name = terms_for(definition, tier, contract)["calendar"]
+    key = (definition.digest, name)
     if key not in _CALENDARS:
-        spec = definition.definition
-        _CALENDARS[key] = calendar_from_spec(spec["calendars"][spec["tiers"][tier]["calendar"]])
+        _CALENDARS[key] = calendar_from_spec(definition.definition["calendars"][name])
     return _CALENDARS[key]
 
 
-def targets_for(definition, tier, priority):
-    """(response seconds, resolution seconds) of a priority in a tier."""
-    target = definition.definition["tiers"][tier]["priorities"][priority]
+def targets_for(definition, tier, priority, contract=None):
+    """(response seconds, resolution seconds) of a priority in a tier (under a contract)."""
+    target = terms_for(definition, tier, contract)["priorities"][priority]
     return target["response_seconds"], target["resolution_seconds"]
 
 

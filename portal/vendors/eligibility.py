@@ -32,12 +32,21 @@ class Responsibility:
 def responsible_vendor(session, agency, service=None, day=None):
     """Self-operated agencies are the platform team's; fully outsourced ones their
     domain's vendor's; hybrid ones the vendor's only for the services its contract names."""
-    day = day or today()
+    return responsibility(contracts_in_force(session, day or today()), agency, service)
+
+
+def contracts_in_force(session, day):
+    return session.scalars(
+        select(Contract).where(Contract.starts_on <= day, Contract.ends_on >= day)
+    ).all()
+
+
+def responsibility(contracts, agency, service=None):
+    """responsible_vendor among the contracts in force on the day, for callers that ask
+    about many agencies at once."""
     if agency.outsourcing_mode == "self_operated":
         return Responsibility(None, None, _l("The agency is self-operated."))
-    for contract in session.scalars(
-        select(Contract).where(Contract.starts_on <= day, Contract.ends_on >= day)
-    ):
+    for contract in contracts:
         if agency.domain not in contract.domains:
             continue
         if agency.outsourcing_mode == "hybrid" and service not in contract.hybrid_services:

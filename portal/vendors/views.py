@@ -17,10 +17,12 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from portal.catalog.service import list_items
+from portal.core.db import utcnow
 from portal.core.errors import DomainError, InvalidInput, NotFound
 from portal.core.form_errors import run_service
 from portal.core.inputs import MAX_ID
 from portal.extensions import db
+from portal.incidents.sla import contracts_with_terms
 from portal.tenancy.models import Agency
 from portal.tenancy.service import visible_agencies
 from portal.vendors import eligibility as rules
@@ -122,6 +124,7 @@ def _render_vendor(vendor, *, contract_form=None, technician_form=None, error=No
         "vendors/detail.html",
         vendor=vendor,
         contracts=[(contract, contract_state(contract, day)) for contract in vendor.contracts],
+        sla_terms=contracts_with_terms(db.session, vendor.contracts, utcnow()),
         served=served_by_contract(db.session, vendor, day),
         technicians=[(t, technician_standing(t, day)) for t in staff],
         service_names=service_names(),

@@ -14,6 +14,7 @@ from portal.billing.service import current_bills, generate_bills
 from portal.incidents import service as incidents
 from portal.incidents.availability import outages
 from portal.incidents.reports import sla_report
+from portal.incidents.sla import sync_sla_definitions
 from portal.inventory import lifecycle
 from portal.vendors.scorecards import parse_period, scorecards
 from tests.billing_factories import (
@@ -25,6 +26,9 @@ from tests.billing_factories import (
     meter,
     write_price_lists,
 )
+from tests.factories import CONTRACT_YEAR, slas_with_contract_terms
+
+V1_CONTRACT = f"HT-v1-{CONTRACT_YEAR[0].year}"  # the contract of vendor v1, who runs jw-db
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # October 2026 on the office calendar: 18 working days (1-7 October are the National
@@ -103,7 +107,8 @@ def test_the_breach_is_credited_on_the_agencys_bill(session, user, world, databa
     )
     (credit,) = [line for line in lines if line.kind == "sla_credit"]
     assert credit.amount == -(usage * Decimal("0.20")).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    assert credit.reason == "97.222% < 99.5%" and credit.resource_id == database.id
+    assert credit.reason == f"97.222% < 99.5% · {V1_CONTRACT}"
+    assert credit.resource_id == database.id
     assert bill.credits == credit.amount
     assert bill.total == bill.usage + bill.service_fee + bill.credits
     generate_bills(session, user("finance"), OCTOBER, now=AFTER)  # regenerated, not doubled
@@ -131,3 +136,56 @@ def test_the_same_breach_is_the_vendors_penalty_entry(session, user, world, data
     cards = scorecards(session, user("operator"), parse_period("2026-10"), now=AFTER)
     v1 = next(card for card in cards if card.vendor.id == world.vendors["v1"])
     assert v1.availability_breaches == 1 and v1.penalty == Decimal("2.00")
+
+
+def contract_terms(session, tmp_path, terms):
+    """A new revision of the shipped SLA version in which v1's contract sets `terms` for
+    the standard tier."""
+    sync_sla_definitions(session, None, slas_with_contract_terms(tmp_path, V1_CONTRACT, terms))
+
+
+def test_the_contracts_credit_rule_replaces_the_tiers(session, user, world, database, tmp_path):
+    contract_terms(session, tmp_path, {"credit": {"per_point": "0.005", "cap": "0.5"}})
+    down_from_nine_to_half_past_one(session, user, database)
+    found = outages(session, OCTOBER, now=AFTER)[database.id]
+    assert found.contract == V1_CONTRACT and found.target == Decimal("99.5")
+    assert found.credit_share == Decimal("0.110")  # 22 tenths at 0.5%, under the 50% cap
+
+
+LONGER_P1 = {
+    "priorities": {
+        "P1": {"response": "30m", "resolution": "5h"},
+        "P2": {"response": "1h", "resolution": "9h"},
+        "P3": {"response": "4h", "resolution": "27h"},
+        "P4": {"response": "9h", "resolution": "90h"},
+    }
+}
+
+
+def test_the_contracts_targets_set_the_clocks_and_the_report(
+    session, user, world, database, tmp_path
+):
+    contract_terms(session, tmp_path, {"availability": "97", **LONGER_P1})
+    incident = down_from_nine_to_half_past_one(session, user, database)
+    assert incident.contract_number == V1_CONTRACT
+    # Five office hours from 09:00: 14:00 the same day, and 4.5 h met it.
+    assert incident.resolution_due_at == at(12, 14) and not incident.resolution_breached
+    (line,) = sla_report(session, user("operator"), parse_period("2026-10"), now=AFTER)
+    assert (line.resolution_met, line.availability_target) == (1, Decimal("97"))
+    assert line.availability_breaches == 0 and line.breaches == 0
+    found = outages(session, OCTOBER, now=AFTER)[database.id]
+    assert not found.breached and found.credit_share == 0
+
+
+def test_an_incident_keeps_the_terms_it_was_opened_under(session, user, world, database, tmp_path):
+    before = incidents.open_incident(
+        session, user("member.a"), priority="P1", title="数据库宕机",
+        resource_id=database.id, now=at(12, 9),
+    )  # fmt: skip
+    contract_terms(session, tmp_path, LONGER_P1)
+    after = incidents.open_incident(
+        session, user("member.a"), priority="P1", title="又宕机了",
+        resource_id=database.id, now=at(13, 9),
+    )  # fmt: skip
+    assert before.resolution_due_at == at(12, 13)  # the tier's 4 h, as when it opened
+    assert after.resolution_due_at == at(13, 14)  # the contract's 5 h

@@ -71,6 +71,7 @@ def test_shipped_file_loads(definitions):
         "calendars",
         "tiers",
         "escalation",
+        "contracts",
     }
     assert set(definition["tiers"]) == TIERS
     office = definition["calendars"]["office"]
@@ -92,6 +93,10 @@ def test_shipped_file_loads(definitions):
     assert definition["tiers"]["critical"]["priorities"]["P3"]["resolution_seconds"] == 86400
     assert definition["tiers"]["critical"]["availability"] == "99.95"
     assert definition["escalation"] == {"warn_at": "0.8"}
+    # A contract's own terms hold only what it changes.
+    assert definition["contracts"]["HDYW-2026-01"]["standard"] == {
+        "credit": {"per_point": "0.03", "cap": "0.25"}
+    }
     assert json.loads(json.dumps(definitions)) == definitions  # ready for a JSON column
 
 
@@ -205,6 +210,32 @@ BAD = [
     (("tiers", "gold"), {}, "tiers.gold", "unknown SLA tier (known: critical, important, st"),
     (("tiers", "critical"), None, "tiers", "no definition for critical"),
     (("escalation", "warn_at"), "1", "escalation.warn_at", "less than 1"),
+    (
+        ("contracts", "HT-9", "gold"),
+        {"availability": "99"},
+        "contracts.HT-9.gold",
+        "unknown SLA tier (known: critical, important, st",
+    ),
+    (
+        ("contracts", "HT-9", "standard"),
+        {"calendar": "offce"},
+        "contracts.HT-9.standard.calendar",
+        "no calendar 'offce'",
+    ),
+    (("contracts", "HT-9", "standard"), {}, "contracts.HT-9.standard", "or leave the tier out"),
+    (
+        ("contracts", "HT-9", "standard"),
+        {"credit": {"per_point": "0.3", "cap": "0.2"}},
+        "contracts.HT-9.standard.credit.per_point",
+        "the cap",
+    ),
+    (
+        ("contracts", "HT-9", "standard"),
+        {"priorities": {"P1": {"response": "1h", "resolution": "4h"}}},
+        "contracts.HT-9.standard.priorities.P2",
+        "Missing data",
+    ),
+    (("contracts", "no contract"), {}, "contracts.no contract", "not a contract number"),
     (("effective_from",), "2026-01-01T00:00:00", "effective_from", "give the timezone"),
     (("version",), 2026.1, "version", 'write it in quotes, e.g. "2026.1"'),
 ]

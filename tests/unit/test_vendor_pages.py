@@ -7,10 +7,11 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from portal.incidents.sla import sync_sla_definitions
 from portal.vendors.exam_import import COLUMNS
 from portal.vendors.models import Certificate, Contract, Technician
 from tests.conftest import csrf_token, database
-from tests.factories import CONTRACT_YEAR
+from tests.factories import CONTRACT_YEAR, slas_with_contract_terms
 
 YEAR = CONTRACT_YEAR[0].year + 1  # inside the test world's contracts and certificates
 
@@ -201,6 +202,24 @@ def test_the_sample_file_is_chinese_excel_friendly_and_imports(app, operator):
     assert len(sample.data.decode("utf-8-sig").strip().splitlines()) == 3
     assert upload(operator, sample.data).status_code == 200
     assert count(app, Technician, Technician.staff_number.in_(["S-0101", "S-0102"])) == 2
+
+
+def test_the_vendor_page_shows_the_sla_terms_its_contract_sets(app, operator, world, tmp_path):
+    page = html(operator.get(f"/vendors/{world.vendors['v1']}"))
+    assert "The contracts set no SLA terms of their own" in page
+    number = f"HT-v1-{CONTRACT_YEAR[0].year}"
+    credit = {"credit": {"per_point": "0.025", "cap": "0.3"}}
+    with database(app) as session:
+        sync_sla_definitions(session, None, slas_with_contract_terms(tmp_path, number, credit))
+        session.commit()
+    page = html(operator.get(f"/vendors/{world.vendors['v1']}"))
+    terms = page[page.index("SLA terms set by contract") :]
+    assert number in terms
+    # Its own credit rule in bold, the standard tier's availability and P1 clocks beside.
+    assert '<td class="num own">2.5%</td>' in terms and '<td class="num own">30%</td>' in terms
+    assert '<td class="num">99.5%</td>' in terms and "30 min" in terms
+    other = html(operator.get(f"/vendors/{world.vendors['v2']}"))
+    assert "The contracts set no SLA terms of their own" in other
 
 
 def test_the_pages_speak_chinese(as_user, world):
