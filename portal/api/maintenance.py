@@ -14,6 +14,7 @@ from portal.api.maintenance_schemas import (
     RunOut,
     RunPage,
 )
+from portal.core import refusals
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.maintenance import approvals, service
@@ -38,6 +39,7 @@ def _recorded(action, call, *, run_id=None, resource_ids=()):
             db.session, actor(), action, error, run_id=run_id, resource_ids=resource_ids
         )
         db.session.commit()
+        refusals.already_recorded()
         raise
 
 

@@ -1,8 +1,11 @@
 """Errors a user can cause, raised by service functions and turned into clear answers.
 
 Pages show them as a form error or a flash message; the API answers with the HTTP
-status and a JSON body {"error": {"code", "message", "fields"}}.
+status and a JSON body {"error": {"code", "message", "fields"}}. A refused change is
+kept in the audit log (portal.core.refusals).
 """
+
+from portal.core import refusals
 
 
 class DomainError(Exception):
@@ -13,6 +16,7 @@ class DomainError(Exception):
         super().__init__(str(message))
         self.message = message
         self.fields = fields or {}
+        refusals.note(self)
 
     def to_dict(self):
         return {

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from portal.core import refusals
 from portal.core.errors import DomainError
 from portal.core.inputs import MAX_ID, page_number
 from portal.extensions import db
@@ -199,3 +200,4 @@ def _record_refusal(action, error, *, run_id=None, resource_ids=()):
         db.session, current_user, action, error, run_id=run_id, resource_ids=resource_ids
     )
     db.session.commit()
+    refusals.already_recorded()
