@@ -96,6 +96,14 @@ class AssignIn(Schema):
     technician_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
 
 
+class CorrectionIn(Schema):
+    clock = fields.String(required=True, validate=validate.OneOf(["response", "resolution"]))
+    at = fields.AwareDateTime(
+        required=True, metadata={"description": "when it really stopped, with its offset"}
+    )
+    note = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
 class SlaLineOut(Schema):
     vendor_id = fields.Integer(allow_none=True, metadata={"description": "null: the platform team"})
     agency_id = fields.Integer()

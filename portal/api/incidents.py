@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from portal.api.base import actor, authenticate_request
 from portal.api.incident_schemas import (
     AssignIn,
+    CorrectionIn,
     IncidentDetailOut,
     IncidentIn,
     IncidentListArgs,
@@ -15,6 +16,7 @@ from portal.api.incident_schemas import (
 )
 from portal.extensions import db
 from portal.incidents import service
+from portal.incidents.corrections import correct_clock
 from portal.incidents.reports import sla_report
 from portal.vendors.scorecards import parse_period
 
@@ -65,6 +67,15 @@ def incident(incident_id):
 def assign(data, incident_id):
     """Name the technician (the vendor's manager or the platform team)."""
     return service.assign(db.session, actor(), incident_id, data["technician_id"])
+
+
+@blp.post("/<int:incident_id>/correct-time")
+@blp.arguments(CorrectionIn)
+@blp.response(200, IncidentDetailOut)
+def correct_time(data, incident_id):
+    """Correct when the response or the resolution really happened (the platform team,
+    with the reason); the breach is judged again."""
+    return correct_clock(db.session, actor(), incident_id, **data)
 
 
 def _action(name, function, doc):

@@ -23,6 +23,8 @@ EVENT_LABELS = {
     "escalated": _l("Escalated: the SLA target is near"),
     "response_breached": _l("Response time breached"),
     "resolution_breached": _l("Resolution time breached"),
+    "correct_response": _l("Response time corrected"),
+    "correct_resolution": _l("Resolution time corrected"),
 }
 # The clock sweep writes the clock's name as the note of these events.
 SWEEP_EVENTS = {"escalated", "response_breached", "resolution_breached"}

@@ -4,7 +4,7 @@ service's, shown on the fields it names."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import HiddenInput
@@ -43,3 +43,19 @@ class AssignForm(FlaskForm):
     """`technician_id` gets the vendor's technicians as choices from the view."""
 
     technician_id = SelectField(_l("Technician"), coerce=int, validate_choice=False)
+
+
+class CorrectionForm(FlaskForm):
+    """When a clock really stopped, in the user's time zone; the service judges it."""
+
+    clock = SelectField(
+        _l("Clock"),
+        choices=[("response", _l("Response time")), ("resolution", _l("Resolution time"))],
+        validate_choice=False,
+    )
+    at = DateTimeLocalField(
+        _l("It really stopped at"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+    )
+    note = TextAreaField(_l("Why (e.g. answered by telephone)"), validators=[Length(max=MAX_TEXT)])

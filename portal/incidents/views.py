@@ -8,6 +8,8 @@ platform team report incidents (others: 403). Every move is decided by the servi
 and a refusal comes back on the page with its status; the page only offers the forms
 the same rules allow (incidents.actions)."""
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -20,8 +22,9 @@ from portal.core.inputs import MAX_ID, page_number
 from portal.extensions import db
 from portal.incidents import service
 from portal.incidents.actions import MOVES, may_open_incidents, offered
+from portal.incidents.corrections import can_correct, correct_clock
 from portal.incidents.display import EVENT_LABELS, clock_views, event_note
-from portal.incidents.forms import AssignForm, IncidentForm, NoteForm
+from portal.incidents.forms import AssignForm, CorrectionForm, IncidentForm, NoteForm
 from portal.incidents.permissions import is_agency_side
 from portal.incidents.states import IncidentState
 from portal.inventory.permissions import can
@@ -138,7 +141,9 @@ def _assign_form(incident, **kwargs):
     return form
 
 
-def _render_detail(incident, *, failed=None, assign_form=None, error=None, status=200):
+def _render_detail(
+    incident, *, failed=None, assign_form=None, correction_form=None, error=None, status=200
+):
     """`failed`: (move, form) that was refused, shown again with what was typed."""
     now = utcnow()
     forms = {name: NoteForm(formdata=None) for name in MOVES}
@@ -152,6 +157,9 @@ def _render_detail(incident, *, failed=None, assign_form=None, error=None, statu
         moves=MOVES,
         forms=forms,
         assign_form=assign_form or _assign_form(incident, formdata=None),
+        correction_form=correction_form or CorrectionForm(formdata=None),
+        may_correct=can_correct(current_user)
+        and (incident.responded_at is not None or incident.resolved_at is not None),
         agency_side=is_agency_side(current_user, incident),
         resource_visible=resource_visible,
         event_labels=EVENT_LABELS,
@@ -198,6 +206,29 @@ def assign(incident_id):
         form.technician_id.choices = _assign_form(incident, formdata=None).technician_id.choices
         return _render_detail(incident, assign_form=form, error=error, status=error.status)
     flash(_l("%(name)s was assigned.", name=incident.technician.name), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.post("/<int:incident_id>/correct-time")
+@login_required
+def correct_time(incident_id):
+    incident = service.get_incident(db.session, current_user, incident_id)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        return _render_detail(incident, correction_form=form, status=422)
+    at = form.at.data
+    if at is not None:  # typed in the user's own zone
+        at = at.replace(tzinfo=ZoneInfo(current_user.timezone))
+    _, error = run_service(
+        form,
+        lambda: correct_clock(
+            db.session, current_user, incident_id, form.clock.data, at, form.note.data
+        ),
+    )
+    if error:
+        incident = service.get_incident(db.session, current_user, incident_id)
+        return _render_detail(incident, correction_form=form, error=error, status=error.status)
+    flash(_l("The time was corrected and the clock judged again."), "success")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 
