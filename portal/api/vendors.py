@@ -86,6 +86,16 @@ def surveys(query, vendor_id):
     return survey_results(db.session, actor(), vendor_id, period.start, period.end)
 
 
+@blp.get("/platform/surveys")
+@blp.arguments(PeriodQuery, location="query")
+@blp.response(200, SurveyResultsOut)
+def platform_surveys(query):
+    """The agencies' ratings of the platform team's own service in a period: fulfilled
+    requests, and incidents of self-operated agencies."""
+    period = parse_period(query["period"])
+    return survey_results(db.session, actor(), None, period.start, period.end)
+
+
 @blp.post("/surveys")
 @blp.arguments(SurveyIn)
 @blp.response(201, SurveyOut)

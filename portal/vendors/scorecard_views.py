@@ -5,7 +5,8 @@ Who sees what (anonymous: to the login page):
 - scorecards, their downloads and the SLA report: the platform-wide roles see every
   vendor, a vendor's staff their own vendor's lines (the services filter); agency staff
   get 403. Expert reviews are entered by the platform operator only (others: 403).
-- survey results: as permissions.can_read_surveys (403), another vendor's: 404.
+- survey results, a vendor's or the platform team's own: as permissions.can_read_surveys
+  (403), another vendor's: 404.
 - rating a request: agency staff (others: 403), of their agency's requests (404), once
   fulfilled and once only (409), decided by surveys.rate.
 A period is a month, a quarter or a year ("2026-10", "2026-Q4", "2026"), by default the
@@ -54,6 +55,11 @@ bp = Blueprint("scorecards", __name__, url_prefix="/vendors")
 @login_required
 def _signed_in_only():
     """Each route checks its own readers below."""
+
+
+@bp.app_context_processor
+def _survey_readers():
+    return {"may_read_surveys": can_read_surveys}
 
 
 def _scorecard_readers_only():
@@ -257,12 +263,24 @@ def _by_id(model, ids):
 @bp.get("/<int:vendor_id>/surveys")
 def vendor_surveys(vendor_id):
     vendor = get_vendor(db.session, current_user, vendor_id)  # agency staff 403, others' 404
-    if not can_read_surveys(current_user, vendor.id):
+    return _survey_page(vendor)
+
+
+@bp.get("/platform/surveys")
+def platform_surveys():
+    """The ratings of the platform team's own service: fulfilled requests, and incidents
+    of self-operated agencies."""
+    return _survey_page(None)
+
+
+def _survey_page(vendor):
+    vendor_id = vendor.id if vendor is not None else None
+    if not can_read_surveys(current_user, vendor_id):
         abort(403)
     period, error = _chosen_period()
     if error:
         return _page("vendors/surveys.html", None, error, error.status, vendor=vendor)
-    results = surveys.survey_results(db.session, current_user, vendor.id, period.start, period.end)
+    results = surveys.survey_results(db.session, current_user, vendor_id, period.start, period.end)
     raters = _by_id(User, {who for _, _, _, who in results.comments} - {None})
     dist = results.distribution
     peak = max(dist.values())

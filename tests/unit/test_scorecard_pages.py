@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.billing.periods import month_of
+from portal.core.db import utcnow
 from portal.extensions import db
 from portal.incidents import service as incidents
 from portal.orders.service import approve_order, create_order
@@ -231,3 +233,30 @@ def test_the_agency_rates_a_fulfilled_request_once_from_its_page(app, as_user, w
     again = post(as_user("manager.a"), action, page, score="1")
     assert again.status_code == 409
     assert "This has been rated already." in html(again) and "4 of 5" in html(again)
+
+
+def test_the_platform_team_reads_the_ratings_of_its_own_service(app, as_user, api, world):
+    order_id = fulfilled_order(app, world)
+    post(as_user("member.a"), f"/vendors/surveys/order/{order_id}", f"/orders/{order_id}",
+         score="2", comment="审批太慢")  # fmt: skip
+    operator = as_user("operator")
+    assert "Platform team’s surveys" in html(operator.get("/vendors/scorecards"))
+    page = html(operator.get("/vendors/platform/surveys?period=" + this_month()))
+    assert "Platform team" in page and "审批太慢" in page and "Member.A" in page
+    assert 'style="width: 100%"' in page  # two stars: the only rating
+    # Each vendor's own page leaves the platform team's ratings out.
+    vendor_page = f"/vendors/{world.vendors['v1']}/surveys?period=" + this_month()
+    assert "审批太慢" not in html(operator.get(vendor_page))
+    for refused in ("vendor.manager", "vendor.tech", "finance", "member.a"):
+        assert as_user(refused).get("/vendors/platform/surveys").status_code == 403, refused
+    vendor_view = html(as_user("vendor.manager").get("/vendors/scorecards"))
+    assert "Platform team’s surveys" not in vendor_view
+    path = "/api/v1/vendors/platform/surveys?period=" + this_month()
+    answer = api("operator").get(path)
+    assert answer.status_code == 200 and answer.json["count"] == 1
+    assert answer.json["average"] == 2 and answer.json["comments"][0]["comment"] == "审批太慢"
+    assert api("vendor.manager").get(path).status_code == 403
+
+
+def this_month():
+    return month_of(utcnow()).strftime("%Y-%m")
