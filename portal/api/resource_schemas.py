@@ -3,6 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 from portal.core.inputs import MAX_ID, MAX_PAGE
+from portal.extensions import db
+from portal.incidents.availability import monthly_availability
 from portal.inventory.service import ACTIONS
 
 
@@ -72,8 +74,22 @@ class ResourceOut(Schema):
     )
 
 
+class MonthAvailabilityOut(Schema):
+    month = fields.Date(metadata={"description": "the month's first day"})
+    target = fields.Decimal(as_string=True, metadata={"description": "percent"})
+    achieved = fields.Decimal(as_string=True, metadata={"description": "percent, so far"})
+    down_seconds = fields.Integer(metadata={"description": "in the tier's service hours"})
+    breached = fields.Boolean()
+
+
 class ResourceDetailOut(ResourceOut):
     events = fields.List(fields.Nested(LifecycleEventOut))
+    availability = fields.Function(
+        lambda resource: MonthAvailabilityOut(many=True).dump(
+            monthly_availability(db.session, resource)
+        ),
+        metadata={"description": "the last six months' availability, this month first"},
+    )
 
 
 class ResourceListArgs(Schema):

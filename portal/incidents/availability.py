@@ -10,13 +10,14 @@ of the month it lived) sets them.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import or_, select
 
-from portal.billing.periods import month_bounds
+from portal.billing.periods import month_bounds, month_of, previous_month
 from portal.core.db import utcnow
+from portal.core.errors import Conflict
 from portal.incidents.clock import Pause, elapsed
 from portal.incidents.models import Incident
 from portal.incidents.sla import calendar_for, sla_in_effect, terms_for
@@ -87,6 +88,49 @@ def outages(session, month, resource_ids=None, now=None):
             credit_share=_credit(tier["credit"], target, achieved),
         )
     return results
+
+
+@dataclass(frozen=True)
+class MonthAvailability:
+    month: date  # its first day
+    target: Decimal  # percent
+    achieved: Decimal
+    down_seconds: int  # service seconds
+    credit_share: Decimal
+
+    @property
+    def breached(self):
+        return self.achieved < self.target
+
+
+def monthly_availability(session, resource, count=6, now=None):
+    """[MonthAvailability] of the resource's last `count` months, this month so far
+    first, back to its creation or to the first SLA definition."""
+    now = now or utcnow()
+    rows, month = [], month_of(now)
+    for _ in range(count):
+        start, end = month_bounds(month)
+        if end <= resource.created_at:
+            break
+        try:
+            definition = sla_in_effect(session, start)
+        except Conflict:
+            break  # before the first SLA definition nothing was promised
+        if resource.deleted_at is None or resource.deleted_at > start:
+            rows.append(_month_row(session, resource, month, definition, min(end, now), now))
+        month = previous_month(month)
+    return rows
+
+
+def _month_row(session, resource, month, definition, until, now):
+    found = outages(session, month, [resource.id], now).get(resource.id)
+    if found is not None:
+        return MonthAvailability(
+            month, found.target, found.achieved, found.down_seconds, found.credit_share
+        )
+    contract = _ServingContracts(session).number(resource, today(until - timedelta(microseconds=1)))
+    target = Decimal(terms_for(definition, resource.sla_tier, contract)["availability"])
+    return MonthAvailability(month, target, Decimal(100), 0, Decimal(0))
 
 
 class _ServingContracts:

@@ -10,6 +10,7 @@ from portal.billing.permissions import can_view_billing
 from portal.core.errors import DomainError
 from portal.core.inputs import page_number
 from portal.extensions import db
+from portal.incidents.availability import monthly_availability
 from portal.inventory import service
 from portal.inventory.forms import LeaseExtensionForm, ResourceActionForm
 from portal.inventory.leases import lease_of
@@ -54,6 +55,7 @@ def _render_detail(resource, form, error=None, secret=None, status=200, lease_fo
         actions=service.allowed_actions(db.session, current_user, resource),
         may_reveal=resource.sealed_secret is not None
         and can(current_user, resource, "reveal_secret"),
+        availability=monthly_availability(db.session, resource),
         cost=resource_cost(db.session, resource)[0]
         if can_view_billing(current_user, resource.agency)
         else None,

@@ -1,7 +1,7 @@
 """A month's availability from P1 incidents and reconciliation, in the tier's service
 hours, and the SLA credit it puts on the agency's bill."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from portal.billing.models import BillLine
+from portal.billing.periods import month_bounds, month_of, previous_month
 from portal.billing.prices import sync_price_lists
 from portal.billing.service import current_bills, generate_bills
+from portal.core.db import utcnow
 from portal.incidents import service as incidents
-from portal.incidents.availability import outages
+from portal.incidents.availability import monthly_availability, outages
 from portal.incidents.reports import sla_report
 from portal.incidents.sla import sync_sla_definitions
 from portal.inventory import lifecycle
@@ -26,6 +28,7 @@ from tests.billing_factories import (
     meter,
     write_price_lists,
 )
+from tests.conftest import database as database_session
 from tests.factories import CONTRACT_YEAR, slas_with_contract_terms
 
 V1_CONTRACT = f"HT-v1-{CONTRACT_YEAR[0].year}"  # the contract of vendor v1, who runs jw-db
@@ -189,3 +192,55 @@ def test_an_incident_keeps_the_terms_it_was_opened_under(session, user, world, d
     )  # fmt: skip
     assert before.resolution_due_at == at(12, 13)  # the tier's 4 h, as when it opened
     assert after.resolution_due_at == at(13, 14)  # the contract's 5 h
+
+
+def test_the_resource_shows_its_months_against_the_target(session, user, world, database):
+    down_from_nine_to_half_past_one(session, user, database)
+    november, october, september = monthly_availability(session, database, now=AFTER)
+    assert (november.month, november.achieved, november.breached) == (
+        date(2026, 11, 1),
+        Decimal(100),
+        False,
+    )
+    assert (october.achieved, october.target, october.down_seconds) == (
+        Decimal("97.222"),
+        Decimal("99.5"),
+        4.5 * 3600,
+    )
+    assert october.breached and october.credit_share == Decimal("0.20")
+    assert september.month == date(2026, 9, 1) and not september.breached  # created then
+
+
+def test_the_resource_page_and_api_show_the_availability(app, as_user, api, world):
+    """The page shows the months up to today: a five-day P1 outage last month."""
+    last_month = previous_month(month_of(utcnow()))
+    with database_session(app) as session:
+        from portal.accounts.models import User
+
+        def user(name):
+            return session.get(User, world.users[name])
+
+        resource = make_resource(
+            session, world.agencies["a"], "postgresql",
+            [(month_bounds(previous_month(last_month))[0], "created", "active",
+              {"storage_gb": 50})],
+            name="jw-db",
+        )  # fmt: skip
+        began = datetime(last_month.year, last_month.month, 10, 10, tzinfo=BEIJING)
+        incident = incidents.open_incident(
+            session, user("member.a"), priority="P1", title="数据库宕机",
+            resource_id=resource.id, now=began,
+        )  # fmt: skip
+        tech = user("vendor.tech")
+        incidents.respond(session, tech, incident.id, now=began + timedelta(minutes=5))
+        incidents.resolve(session, tech, incident.id, "已恢复", now=began + timedelta(days=5))
+        session.commit()
+        resource_id = resource.id
+    page = as_user("member.a").get(f"/resources/{resource_id}").get_data(as_text=True)
+    row = page[page.index(last_month.strftime("%Y-%m")) :].split("</tr>")[0]
+    assert "99.5%" in row and "below target" in row and "of the month’s charge credited" in row
+    body = api("member.a").get(f"/api/v1/resources/{resource_id}").get_json()
+    months = {row["month"]: row for row in body["availability"]}
+    assert months[last_month.isoformat()]["breached"]
+    assert not months[month_of(utcnow()).isoformat()]["breached"]
+    assert api("member.b").get(f"/api/v1/resources/{resource_id}").status_code == 404
