@@ -11,15 +11,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
-from portal.incidents.clock import (
-    _WHOLE_DAY,
+from portal.incidents.service_calendar import (
     DAY_NAMES,
     END_OF_DAY,
     ROUND_THE_CLOCK_SPECS,
+    WHOLE_DAY,
     ServiceCalendar,
     Window,
-    _since_midnight,
-    _zone,
+    since_midnight,
+    zone_named,
 )
 
 _SPEC_KEYS = frozenset({"zone", "hours", "holidays", "workdays", "workday_hours"})
@@ -45,13 +45,13 @@ def calendar_from_spec(spec: Mapping[str, Any]) -> ServiceCalendar:
         raise ValueError(f"unknown calendar spec keys: {', '.join(sorted(map(str, unknown)))}")
     if "zone" not in spec or "hours" not in spec:
         raise ValueError('calendar spec needs "zone" and "hours"')
-    zone = _zone(spec["zone"])
+    zone = zone_named(spec["zone"])
     holidays = frozenset(_parse_date(text, "holidays") for text in _listed(spec, "holidays"))
     workdays = frozenset(_parse_date(text, "workdays") for text in _listed(spec, "workdays"))
     workday_hours = _parse_windows(_listed(spec, "workday_hours"), "workday_hours")
     hours = spec["hours"]
     if isinstance(hours, str) and hours.strip().lower() in ROUND_THE_CLOCK_SPECS:
-        weekly: dict[int, tuple[Window, ...]] = dict.fromkeys(range(7), _WHOLE_DAY)
+        weekly: dict[int, tuple[Window, ...]] = dict.fromkeys(range(7), WHOLE_DAY)
         always = True
     elif isinstance(hours, Mapping):
         weekly = {}
@@ -135,6 +135,6 @@ def _parse_window(window: object, label: str) -> Window:
     if open_hour >= 24 or open_minute >= 60:
         raise ValueError(f"{label}: {text!r} has an invalid opening time (24:00 only closes)")
     opens = time(open_hour, open_minute)
-    if _since_midnight(opens) >= _since_midnight(closes, closing=True):
+    if since_midnight(opens) >= since_midnight(closes, closing=True):
         raise ValueError(f"{label}: window {text.strip()!r} must open before it closes")
     return opens, closes

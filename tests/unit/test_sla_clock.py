@@ -14,14 +14,8 @@ from hypothesis import strategies as st
 
 from catalog.sla import SLAS_DIR, load_sla_definitions
 from portal.incidents.calendar_spec import calendar_from_spec
-from portal.incidents.clock import (
-    END_OF_DAY,
-    Pause,
-    ServiceCalendar,
-    due,
-    elapsed,
-    state,
-)
+from portal.incidents.clock import Pause, due, elapsed, state
+from portal.incidents.service_calendar import END_OF_DAY, ServiceCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOUR = 3600
