@@ -72,6 +72,7 @@ def _register_blueprints(app):
     from portal.billing.views import bp as billing_bp
     from portal.catalog.views import bp as catalog_bp
     from portal.core.views import bp as audit_bp
+    from portal.dashboards.views import bp as dashboards_bp
     from portal.home import bp as home_bp
     from portal.incidents.views import bp as incidents_bp
     from portal.inventory.views import bp as inventory_bp
@@ -86,7 +87,7 @@ def _register_blueprints(app):
 
     blueprints = (home_bp, accounts_bp, users_bp, catalog_bp, orders_bp, inventory_bp, tenancy_bp)
     more = (billing_bp, costs_bp, notifications_bp, audit_bp, vendors_bp, vendor_exams_bp)
-    operations = (incidents_bp, scorecards_bp, maintenance_bp, knowledge_bp)
+    operations = (incidents_bp, dashboards_bp, scorecards_bp, maintenance_bp, knowledge_bp)
     for blueprint in (*blueprints, *more, *operations):
         app.register_blueprint(blueprint)
     register_api(app)

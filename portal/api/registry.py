@@ -10,6 +10,7 @@ from portal.api import (
     knowledge,
     maintenance,
     me,
+    operations,
     orders,
     resources,
     vendors,
@@ -30,6 +31,7 @@ MODULES = (
     incidents,
     maintenance,
     knowledge,
+    operations,
 )
 
 

@@ -28,9 +28,9 @@ PALETTE = (
 DEFAULT_EMPTY = "暂无数据"  # the portal's default locale; pages pass a translated text
 
 
-def format_amount(value: Decimal) -> str:
-    """1234567.805 -> '1,234,567.81': two places, half-up as on a bill."""
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+def format_amount(value: Decimal, places: int = 2) -> str:
+    """1234567.805 -> '1,234,567.81': two places, half-up as on a bill (counts: places=0)."""
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
 
 
 def text_width(text: str, size: float = FONT) -> float:
@@ -102,9 +102,9 @@ def _empty(title: str, text: str) -> Markup:
     return _svg(title, 80, [_text(WIDTH / 2, 44, text, "chart-empty", "middle")])
 
 
-def _summary(rows: Sequence[Row], unit: str) -> str:
+def _summary(rows: Sequence[Row], unit: str, places: int = 2) -> str:
     # Screen readers get the figures the sighted reader sees, in order.
-    return "; ".join(f"{label}: {format_amount(v)} {unit}".rstrip() for label, v in rows)
+    return "; ".join(f"{label}: {format_amount(v, places)} {unit}".rstrip() for label, v in rows)
 
 
 def nice_ticks(top: Decimal) -> list[Decimal]:
@@ -182,15 +182,17 @@ def bar_chart(
     unit: str = "元",
     limit: int = 10,
     empty_text: str = DEFAULT_EMPTY,
+    places: int = 2,
 ) -> Markup:
     """Horizontal bars in the order given (top consumers first); the largest value spans
-    the full bar area, long labels are cut with an ellipsis and kept whole in a tooltip."""
+    the full bar area, long labels are cut with an ellipsis and kept whole in a tooltip.
+    Values are shown with `places` decimals (0 for counts)."""
     rows = [(str(label), _amount(v)) for label, v in rows][:limit]
     peak = max((v for _, v in rows), default=Decimal(0))
     if peak <= 0:
         return _empty(title, empty_text)
     labels = [truncate(label) for label, _ in rows]
-    values = [f"{format_amount(v)} {unit}".rstrip() for _, v in rows]
+    values = [f"{format_amount(v, places)} {unit}".rstrip() for _, v in rows]
     label_w = max(text_width(s) for s in labels) + 10
     area = WIDTH - label_w - max(text_width(s) for s in values) - 14
     row_h, bar_h = 28, 18
@@ -207,7 +209,7 @@ def bar_chart(
             _text(label_w + w + 6, mid, shown, "chart-value"),
             "</g>",
         ]
-    return _svg(title, 12 + len(rows) * row_h, body, _summary(rows, unit))
+    return _svg(title, 12 + len(rows) * row_h, body, _summary(rows, unit, places))
 
 
 def share_chart(

@@ -1,4 +1,4 @@
-"""The states of a resource and the kinds of its lifecycle events."""
+"""The states of a resource, its kinds and the kinds of its lifecycle events."""
 
 from enum import StrEnum
 
@@ -37,6 +37,13 @@ LIVE_STATES = frozenset(
         ResourceState.MISSING,
     }
 )
+
+# The kinds of resource (a catalog item's kind), as the operations overview names them.
+RESOURCE_KINDS = {
+    "vm": _l("Virtual machines"),
+    "volume": _l("Volumes"),
+    "database": _l("Databases"),
+}
 
 # Lifecycle events: billing meters from these, so each carries its exact time and the
 # size and state after it.

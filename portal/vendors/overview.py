@@ -2,7 +2,7 @@
 of its technicians are licensed, the agencies it serves, a certificate's standing."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -35,6 +35,18 @@ def certificate_standing(certificate, day):
     if left <= EXPIRY_NOTICE_DAYS:
         return Standing("expiring", certificate.expires_on, left)
     return Standing("valid", certificate.expires_on)
+
+
+def expiring_certificates(day, days=EXPIRY_NOTICE_DAYS):
+    """A query of the certificates valid on `day` that expire within `days` of it: the
+    ones the expiry warnings go out for (vendors.tasks) and the operations dashboard
+    lists. Callers add their own conditions and order."""
+    return select(Certificate).where(
+        Certificate.revoked_at.is_(None),
+        Certificate.issued_on <= day,
+        Certificate.expires_on >= day,
+        Certificate.expires_on <= day + timedelta(days=days),
+    )
 
 
 def technician_standing(technician, day):

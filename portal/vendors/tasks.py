@@ -1,8 +1,6 @@
 """Certificate expiry warnings for Celery beat: the technician and the vendor's managers
 hear 30 days ahead, once per certificate, so the vendor can sit the exam in time."""
 
-from datetime import timedelta
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -14,7 +12,7 @@ from portal.extensions import celery, db
 from portal.notifications.service import notify
 from portal.vendors.eligibility import today
 from portal.vendors.models import Certificate
-from portal.vendors.vocabulary import EXPIRY_NOTICE_DAYS
+from portal.vendors.overview import expiring_certificates
 
 CERTIFICATES = "portal.vendors.certificates"
 EXPIRING = _l("Certificate %(number)s of %(name)s expires on %(day)s")
@@ -30,13 +28,7 @@ def warn_expiring_certificates(session, now=None):
     now = now or utcnow()
     day = today(now)
     due = session.scalars(
-        select(Certificate).where(
-            Certificate.revoked_at.is_(None),
-            Certificate.expiry_warned_at.is_(None),
-            Certificate.issued_on <= day,
-            Certificate.expires_on >= day,
-            Certificate.expires_on <= day + timedelta(days=EXPIRY_NOTICE_DAYS),
-        )
+        expiring_certificates(day).where(Certificate.expiry_warned_at.is_(None))
     ).all()
     for certificate in due:
         technician = certificate.technician
