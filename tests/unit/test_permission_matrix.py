@@ -39,9 +39,10 @@ import io
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -1236,6 +1237,17 @@ ASSIGN_INCIDENT = expect(
     vendor_technician="403",
     vendor_manager="ok",
 )
+CORRECT_CLOCK = expect(  # the platform team corrects when a clock stopped
+    anonymous="unauth",
+    agency_member="own:403 other:404",
+    agency_manager="own:403 other:404",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="403",
+    admin="403",
+    vendor_technician="403",
+    vendor_manager="403",
+)
 API_INCIDENT = "/api/v1/incidents/<int:incident_id>"
 # Scorecards are read by the platform-wide roles and each vendor's staff (their own);
 # survey results by the platform team, auditors and admins, and a vendor's manager
@@ -1251,6 +1263,17 @@ READ_SCORECARDS = expect(
     admin="ok",
     vendor_technician="ok",
     vendor_manager="ok",
+)
+READ_PLATFORM_SURVEYS = expect(  # the platform team's own service: not a vendor's
+    anonymous="unauth",
+    agency_member="403",
+    agency_manager="403",
+    platform_operator="ok",
+    finance_officer="403",
+    auditor="ok",
+    admin="ok",
+    vendor_technician="403",
+    vendor_manager="403",
 )
 READ_SURVEYS = expect(
     anonymous="unauth",
@@ -1311,6 +1334,9 @@ def make_incidents(app, world, resources):
     with app.app_context():
         session = db.session
         tech = session.get(User, world.users["vendor.tech"])
+        # Opened two hours ago and worked on a minute apart, so that a stopped clock can
+        # be corrected to a whole minute between its start and now.
+        began = datetime.now(UTC) - timedelta(hours=2)
         for code, label in (("a", "ra"), ("b", "rb")):
             reporter = session.get(User, world.users[f"member.{code}"])
             for state in INCIDENT_STATES:
@@ -1320,16 +1346,40 @@ def make_incidents(app, world, resources):
                     priority="P3",
                     title=f"{code}-{state}",
                     resource_id=resources[label][0],
+                    now=began,
                 )
                 if state != "open":
-                    incidents.respond(session, tech, incident.id)
+                    incidents.respond(session, tech, incident.id, now=began + MINUTE)
                 if state == "waiting":
-                    incidents.wait_on_agency(session, tech, incident.id, "logs, please")
+                    incidents.wait_on_agency(
+                        session, tech, incident.id, "logs, please", now=began + 2 * MINUTE
+                    )
                 if state == "resolved":
-                    incidents.resolve(session, tech, incident.id, "fixed")
+                    incidents.resolve(session, tech, incident.id, "fixed", now=began + 3 * MINUTE)
                 made[state][code] = incident.id
         session.commit()
     return made
+
+
+MINUTE = timedelta(minutes=1)
+BEIJING = ZoneInfo("Asia/Shanghai")  # the test users' time zone
+
+
+def a_response_corrected(path, page=False):
+    """Correct the acknowledged incident's response to the whole minute (Beijing time on
+    the page) after it was opened: within what happened, so only the rules refuse."""
+
+    def build(ctx):
+        call = an_incident(path, "acknowledged")(ctx)
+        with ctx.app.app_context():
+            opened = db.session.get(Incident, call.object_id).opened_at
+        moment = (opened + MINUTE).astimezone(BEIJING).replace(second=0, microsecond=0)
+        body = {"clock": "response", "note": "permission matrix"}
+        if page:
+            return replace(call, form={**body, "at": moment.strftime("%Y-%m-%dT%H:%M")})
+        return replace(call, json={**body, "at": moment.isoformat()})
+
+    return build
 
 
 def an_incident(path, state, **kwargs):
@@ -1947,6 +1997,8 @@ ROUTES = [
     Route("POST", API_INCIDENT + "/comment", INCIDENT, COMMENT_INCIDENT,
           an_incident("/api/v1/incidents/{id}/comment", "open", json=NOTE),
           effect=incident_facts),
+    Route("POST", API_INCIDENT + "/correct-time", INCIDENT, CORRECT_CLOCK,
+          a_response_corrected("/api/v1/incidents/{id}/correct-time"), effect=incident_facts),
     # incidents, the pages (see "Incidents" above)
     Route("GET", "/incidents/", LISTING, LIST_INCIDENTS, incidents_listed("/incidents/")),
     Route("GET", "/incidents/new", RESOURCE, OPEN_INCIDENT, incident_form_for_a_volume),
@@ -1959,6 +2011,9 @@ ROUTES = [
           effect=incident_facts),
     Route("POST", "/incidents/<int:incident_id>/assign", INCIDENT, ASSIGN_INCIDENT,
           page_assign_vendor_tech, effect=incident_facts),
+    Route("POST", "/incidents/<int:incident_id>/correct-time", INCIDENT, CORRECT_CLOCK,
+          a_response_corrected("/incidents/{id}/correct-time", page=True),
+          effect=incident_facts),
     # maintenance runs, the pages and the API (see "Maintenance" above)
     Route("GET", "/maintenance/", LISTING, LIST_RUNS, runs_listed("/maintenance/")),
     Route("GET", "/maintenance/new", NOTHING, TECHNICIANS_PLAN, fixed("/maintenance/new")),
@@ -2054,6 +2109,16 @@ ROUTES = [
           a_vendor(f"/api/v1/vendors/{{id}}/surveys?period={SCORE_PERIOD}")),
     Route("POST", "/api/v1/vendors/surveys", INCIDENT, RATE_INCIDENT, rate_resolved_incident,
           effect=counts_of(SatisfactionSurvey)),
+    Route("GET", "/vendors/platform/surveys", NOTHING, READ_PLATFORM_SURVEYS,
+          fixed(f"/vendors/platform/surveys?period={SCORE_PERIOD}")),
+    Route("GET", "/api/v1/vendors/platform/surveys", NOTHING, READ_PLATFORM_SURVEYS,
+          fixed(f"/api/v1/vendors/platform/surveys?period={SCORE_PERIOD}")),
+    # the operations overview: read as the scorecards are (the platform-wide roles; each
+    # vendor's staff their vendor's part; agency staff 403)
+    Route("GET", "/operations", NOTHING, READ_SCORECARDS,
+          fixed(f"/operations?month={SCORE_PERIOD}")),
+    Route("GET", "/api/v1/operations/dashboard", NOTHING, READ_SCORECARDS,
+          fixed(f"/api/v1/operations/dashboard?month={SCORE_PERIOD}")),
 ]
 # fmt: on
 
