@@ -31,9 +31,7 @@ def test_approving_ones_own_request_is_refused_on_the_record(app, api):
     assert event.after["status"] == 403 and "own request" in event.note
 
 
-def test_an_overlapping_contract_is_refused_on_the_record_and_not_written(
-    app, as_user, world
-):
+def test_an_overlapping_contract_is_refused_on_the_record_and_not_written(app, as_user, world):
     operator = as_user("operator")
     page = f"/vendors/{world.vendors['v2']}"
     overlapping = {
