@@ -22,7 +22,14 @@ class IncidentEventOut(Schema):
     actor = fields.String(attribute="actor.username", allow_none=True)
     action = fields.String()
     state = fields.String()
-    note = fields.String(allow_none=True)
+    note = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the text written; for `opened`, who handles it and why: "
+            "contract (the incident's contract_number), self_operated, hybrid_retained "
+            "or uncovered; for the clock sweep's events, the clock"
+        },
+    )
 
 
 class IncidentOut(Schema):
@@ -35,6 +42,9 @@ class IncidentOut(Schema):
     title = fields.String()
     state = fields.String()
     vendor = fields.String(attribute="vendor.code", allow_none=True)
+    contract_number = fields.String(
+        allow_none=True, metadata={"description": "the vendor's contract whose SLA terms apply"}
+    )
     technician = fields.String(attribute="technician.staff_number", allow_none=True)
     sla_tier = fields.String()
     sla_version = fields.String(attribute="sla_definition.version")

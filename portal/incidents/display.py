@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.incidents.clock import ClockState
 from portal.incidents.clocks import clocks_of
+from portal.vendors.eligibility import BASES, CONTRACT, responsibility_text
 
 CLOCK_LABELS = {"response": _l("Response time"), "resolution": _l("Resolution time")}
 
@@ -89,8 +90,12 @@ def _view(name, clock, stopped):
     )
 
 
-def event_note(event):
-    """What to show under a timeline entry: the sweep's clock name in words."""
+def event_note(incident, event):
+    """What to show under a timeline entry in the reader's language: the sweep's clock
+    name, or why the incident went to whoever handles it (kept as a token; incidents
+    opened before that keep the text they were opened with)."""
     if event.action in SWEEP_EVENTS:
         return CLOCK_LABELS.get(event.note, event.note)
+    if event.action == "opened" and (event.note in BASES or event.note == CONTRACT):
+        return responsibility_text(event.note, incident.contract_number)
     return event.note

@@ -97,7 +97,7 @@ def open_incident(
     )
     session.add(incident)
     refresh_due(incident)
-    _event(incident, actor, "opened", now, note=str(responsible.reason))
+    _event(incident, actor, "opened", now, note=responsible.basis)
     audit.record(
         session,
         actor,

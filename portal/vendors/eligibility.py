@@ -19,14 +19,34 @@ def today(now=None):
     return (now or utcnow()).astimezone(BILLING_ZONE).date()
 
 
+# Why someone operates an agency's service, as a token kept with what it decided (an
+# incident's opening): shown in the reader's language by responsibility_text.
+BASES = {
+    "self_operated": _l("The agency is self-operated."),
+    "hybrid_retained": _l("Hybrid outsourcing: this service stays with the platform team."),
+    "uncovered": _l("No vendor's contract covers this business domain on that day."),
+}
+CONTRACT = "contract"
+
+
+def responsibility_text(basis, contract_number=None):
+    if basis == CONTRACT:
+        return _l("Contract %(n)s.", n=contract_number or "?")
+    return BASES[basis]
+
+
 @dataclass(frozen=True)
 class Responsibility:
     """Who operates an agency's service on a day: a vendor under a contract, or the
-    platform team (vendor None), with why."""
+    platform team (vendor None), and on what basis (BASES, or CONTRACT)."""
 
     vendor: Vendor | None
     contract: Contract | None
-    reason: str
+    basis: str
+
+    @property
+    def reason(self):
+        return responsibility_text(self.basis, self.contract.number if self.contract else None)
 
 
 def responsible_vendor(session, agency, service=None, day=None):
@@ -45,20 +65,14 @@ def responsibility(contracts, agency, service=None):
     """responsible_vendor among the contracts in force on the day, for callers that ask
     about many agencies at once."""
     if agency.outsourcing_mode == "self_operated":
-        return Responsibility(None, None, _l("The agency is self-operated."))
+        return Responsibility(None, None, "self_operated")
     for contract in contracts:
         if agency.domain not in contract.domains:
             continue
         if agency.outsourcing_mode == "hybrid" and service not in contract.hybrid_services:
-            return Responsibility(
-                None,
-                contract,
-                _l("Hybrid outsourcing: this service stays with the platform team."),
-            )
-        return Responsibility(contract.vendor, contract, _l("Contract %(n)s.", n=contract.number))
-    return Responsibility(
-        None, None, _l("No vendor's contract covers this business domain on that day.")
-    )
+            return Responsibility(None, contract, "hybrid_retained")
+        return Responsibility(contract.vendor, contract, CONTRACT)
+    return Responsibility(None, None, "uncovered")
 
 
 @dataclass(frozen=True)

@@ -267,3 +267,20 @@ def test_the_pages_speak_chinese(app, as_user, world, database_a):
     listing = html(member.get("/incidents/"))
     assert "报告故障" in listing and "处理中" in listing and "等待单位反馈" in listing
     assert "报告故障" in html(member.get(f"/resources/{database_a}"))
+
+
+def test_why_it_went_to_its_handler_reads_in_the_readers_language(app, as_user, api, world):
+    reporter = as_user("member.a")
+    reporter.get("/language/zh_CN")
+    made = api("member.a").post(
+        "/api/v1/incidents",
+        json={"priority": "P3", "title": "门户打不开", "agency_id": world.agencies["a"]},
+    )
+    assert made.status_code == 201, made.json
+    opened = made.json["events"][0]
+    # Bureau a is hybrid and the incident names no service: the platform team keeps it.
+    assert (opened["action"], opened["note"]) == ("opened", "hybrid_retained")
+    path = f"/incidents/{made.json['id']}"
+    assert "混合外包：该服务仍由平台运维人员负责。" in reporter.get(path).get_data(as_text=True)
+    english = as_user("operator").get(path).get_data(as_text=True)
+    assert "Hybrid outsourcing: this service stays with the platform team." in english
