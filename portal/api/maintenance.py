@@ -1,6 +1,7 @@
 """Maintenance runs: the playbooks on offer; plan, approve, start, follow and cancel runs.
 A refused plan or action answers 4xx and is kept in the audit log."""
 
+from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from portal.api.base import actor, authenticate_request
@@ -18,6 +19,7 @@ from portal.core import refusals
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.maintenance import approvals, service
+from portal.maintenance.artifacts import artifacts_zip, runs_root
 from portal.maintenance.catalog import playbooks
 
 blp = Blueprint(
@@ -88,6 +90,19 @@ def output(args, run_id):
         "finished": found.run_state.finished,
         "lines": service.output_after(db.session, found, args["after"]),
     }
+
+
+@blp.get("/runs/<int:run_id>/artifacts")
+@blp.response(200, content_type="application/zip")
+def artifacts(run_id):
+    """The run's ansible-runner artifacts (job events, stdout, status, rc) as a zip."""
+    found = service.get_run(db.session, actor(), run_id)
+    data, filename = artifacts_zip(found, runs_root(current_app.config))
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _action(name, function, doc):

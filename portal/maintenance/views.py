@@ -5,7 +5,17 @@ run another may not see is 404; an action the user may not take is 403. A refuse
 or action is shown with its reason and kept in the audit log.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -15,6 +25,7 @@ from portal.core.inputs import MAX_ID, page_number
 from portal.extensions import db
 from portal.inventory.permissions import can
 from portal.maintenance import approvals, service
+from portal.maintenance.artifacts import artifacts_zip, runs_root
 from portal.maintenance.catalog import parameters_from_form, playbooks
 from portal.maintenance.forms import PlanForm, RunActionForm
 from portal.maintenance.permissions import (
@@ -170,6 +181,18 @@ def output(run_id):
     """The live part of the run page, polled by progress.js while the run goes on."""
     run = service.get_run(db.session, current_user, run_id)
     return render_template("maintenance/_output.html", run=run)
+
+
+@bp.get("/<int:run_id>/artifacts.zip")
+@login_required
+def artifacts(run_id):
+    run = service.get_run(db.session, current_user, run_id)
+    data, filename = artifacts_zip(run, runs_root(current_app.config))
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.post("/<int:run_id>/<action>")

@@ -13,9 +13,11 @@ when one is absent. Each run takes a few seconds.
 """
 
 import hashlib
+import io
 import secrets
 import shutil
 import subprocess
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from portal.core.sealing import seal, unseal
 from portal.extensions import db
 from portal.inventory.models import Resource
 from portal.maintenance import approvals, runner, service
+from portal.maintenance.artifacts import artifacts_zip, runs_root
 from portal.maintenance.models import MaintenanceOutput, MaintenanceRun
 from portal.orders.service import approve_order, create_order
 from portal.provisioning import engine
@@ -169,6 +172,13 @@ def test_backup_postgresql_for_real(live, provisioned, tmp_path):
     )
     runs = [(r.parameters, r.result, r.summary) for r in db.session.scalars(select(MaintenanceRun))]
     assert password not in repr(stored) + repr(runs)
+
+    # The artifacts as auditors download them: the events and stdout, no password.
+    data, _name = artifacts_zip(real, runs_root(current_app.config))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert "stdout" in archive.namelist()
+    assert any(name.startswith("job_events/") for name in archive.namelist())
+    assert [n for n in archive.namelist() if password.encode() in archive.read(n)] == []
 
 
 def test_a_lapsed_certificate_is_refused_at_start_a_valid_one_runs(live, provisioned, tmp_path):

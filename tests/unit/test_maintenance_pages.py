@@ -1,11 +1,15 @@
 """The maintenance pages and API: plan from the form, follow the run page and its live
 output, act on a run; refusals answer with their reason and stay in the audit log."""
 
+import io
+import zipfile
+
 from flask import current_app
 from sqlalchemy import select
 
 from portal.core.audit import AuditEvent
 from portal.maintenance import runner
+from portal.maintenance.artifacts import runs_root
 from portal.maintenance.models import MaintenanceRun
 from portal.provisioning.automation import simulated_playbook
 from tests.conftest import csrf_token, database
@@ -125,3 +129,47 @@ def test_the_api_plans_refuses_and_streams_the_output(app, world, api):
     assert real.status_code == 200 and real.get_json()["check_run_id"] == run["id"]
     listed = api("member.a").get(f"/api/v1/maintenance/runs?resource_id={resource_id}")
     assert listed.get_json()["total"] == 2
+
+
+def test_the_runs_artifacts_download_as_a_zip_for_those_who_see_the_run(
+    app, world, as_user, api, tmp_path
+):
+    resource_id, _number = seeded(app, world)
+    with database(app) as session:
+        from portal.accounts.models import User
+        from portal.maintenance import service
+
+        tech = session.get(User, world.users["vendor.tech"])
+        run = service.plan_run(
+            session, tech, playbook="backup_postgresql", resource_ids=[resource_id]
+        )
+        session.commit()
+        run_id, uuid = run.id, run.uuid
+    path = f"/maintenance/{run_id}/artifacts.zip"
+    missing = as_user("vendor.tech").get(path)
+    assert missing.status_code == 404 and "kept no artifacts" in missing.get_data(as_text=True)
+
+    folder = runs_root(app.config) / uuid / "artifacts" / uuid
+    (folder / "job_events").mkdir(parents=True)
+    (folder / "stdout").write_text("PLAY [backup] ok=2 changed=1", encoding="utf-8")
+    (folder / "job_events" / "1-start.json").write_text('{"event": "playbook_on_start"}')
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    with database(app) as session:
+        session.get(MaintenanceRun, run_id).artifact_path = str(folder)
+        session.commit()
+    page = as_user("vendor.tech").get(f"/maintenance/{run_id}").get_data(as_text=True)
+    assert f'href="{path}"' in page
+    answer = as_user("manager.a").get(path)  # the agency sees runs on its resources
+    assert answer.status_code == 200 and answer.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.data))
+    assert sorted(archive.namelist()) == ["job_events/1-start.json", "stdout"]
+    assert archive.read("stdout").startswith(b"PLAY [backup]")
+    assert api("operator").get(f"/api/v1/maintenance/runs/{run_id}/artifacts").status_code == 200
+    assert as_user("vendor2.manager").get(path).status_code == 404
+    assert as_user("member.b").get(path).status_code == 404
+
+    with database(app) as session:  # a folder outside the runs' root is never read
+        session.get(MaintenanceRun, run_id).artifact_path = str(outside)
+        session.commit()
+    assert as_user("vendor.tech").get(path).status_code == 404
