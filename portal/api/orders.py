@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from portal.api.base import actor, authenticate_request
 from portal.api.schemas import (
     ActionIn,
+    DraftIn,
     OrderDetailOut,
     OrderIn,
     OrderListArgs,
@@ -14,6 +15,7 @@ from portal.api.schemas import (
 )
 from portal.extensions import db
 from portal.orders import service
+from portal.orders.drafts import update_draft
 
 blp = Blueprint(
     "api_orders", __name__, url_prefix="/api/v1/orders", description="Orders and their approval"
@@ -61,6 +63,22 @@ def create(data):
 @blp.response(200, OrderDetailOut)
 def order(order_id):
     return service.get_order(db.session, actor(), order_id)
+
+
+@blp.put("/<int:order_id>")
+@blp.arguments(DraftIn)
+@blp.response(200, OrderDetailOut)
+def change_draft(data, order_id):
+    """Change a draft's values (its author only), and submit it when `submit` is true."""
+    return update_draft(
+        db.session,
+        actor(),
+        order_id,
+        data["parameters"],
+        sla_tier=data.get("sla_tier"),
+        submit=data["submit"],
+        expected_version=data.get("expected_version"),
+    )
 
 
 @blp.post("/<int:order_id>/submit")

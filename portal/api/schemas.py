@@ -138,6 +138,15 @@ class OrderIn(Schema):
     )
 
 
+class DraftIn(Schema):
+    parameters = fields.Dict(keys=fields.String(), required=True)
+    sla_tier = fields.String(validate=validate.Length(1, 40))
+    submit = fields.Boolean(load_default=False, metadata={"description": "submit it too"})
+    expected_version = fields.Integer(
+        validate=validate.Range(0, MAX_ID), metadata={"description": "refuse if the order changed"}
+    )
+
+
 class ActionIn(Schema):
     comment = fields.String(validate=validate.Length(max=2000))
     expected_version = fields.Integer(

@@ -9,9 +9,11 @@ from flask_login import current_user, login_required
 from catalog.form import quota_cost, resolve_spec, validate_parameters
 from portal.billing.estimates import order_price
 from portal.catalog.service import get_item, list_items
-from portal.core.errors import DomainError
+from portal.core.errors import DomainError, NotFound
+from portal.core.inputs import MAX_ID
 from portal.extensions import db
 from portal.orders import service as orders
+from portal.orders.drafts import update_draft
 from portal.orders.permissions import can_order_for
 from portal.orders.quota import headroom
 from portal.orders.states import OrderState
@@ -25,7 +27,15 @@ ORDER_MESSAGES = {
         "The request was approved automatically: it is small and within quota."
     ),
 }
-FORM_META = {"csrf_token", "client_token", "catalog_version", "sla_tier", "action"}
+FORM_META = {
+    "csrf_token",
+    "client_token",
+    "catalog_version",
+    "sla_tier",
+    "action",
+    "draft_id",
+    "expected_version",
+}
 
 
 def _form_parameters(version):
@@ -40,12 +50,16 @@ def _form_parameters(version):
     return raw
 
 
-def _render_form(item, values=None, errors=None, message=None, status=200, client_token=None):
+def _render_form(
+    item, values=None, errors=None, message=None, status=200, client_token=None, draft=None
+):
+    """`draft`: the draft request the form changes, if it does."""
     agency = current_user.agency
     return render_template(
         "catalog/item.html",
         item=item,
         version=item.current_version,
+        draft=draft,
         values=values or {},
         errors=errors or {},
         message=message,
@@ -64,7 +78,24 @@ def index():
 @bp.get("/<key>")
 @login_required
 def item(key):
-    return _render_form(get_item(db.session, key))
+    catalog_item = get_item(db.session, key)
+    if not request.args.get("draft"):
+        return _render_form(catalog_item)
+    draft = _draft(catalog_item, request.args["draft"])
+    values = {**draft.parameters, "sla_tier": draft.sla_tier}
+    return _render_form(catalog_item, values=values, draft=draft)
+
+
+def _draft(catalog_item, raw_id):
+    """The draft request of this item the form changes (another's: 404 as everywhere)."""
+    draft = orders.get_order(db.session, current_user, _as_id(raw_id))
+    if draft.item_id != catalog_item.id:
+        raise NotFound(_l("No such request."))
+    return draft
+
+
+def _as_id(raw):
+    return int(raw) if str(raw).isdigit() and int(raw) <= MAX_ID else 0
 
 
 @bp.post("/<key>")
@@ -72,17 +103,30 @@ def item(key):
 def order(key):
     catalog_item = get_item(db.session, key)
     raw = _form_parameters(catalog_item.current_version)
+    submit = request.form.get("action") != "draft"
+    draft_id = request.form.get("draft_id")
     try:
-        created = orders.create_order(
-            db.session,
-            current_user,
-            key,
-            raw,
-            sla_tier=request.form.get("sla_tier"),
-            submit=request.form.get("action") != "draft",
-            client_token=request.form.get("client_token"),
-            catalog_version=request.form.get("catalog_version"),
-        )
+        if draft_id:
+            created = update_draft(
+                db.session,
+                current_user,
+                _as_id(draft_id),
+                raw,
+                sla_tier=request.form.get("sla_tier"),
+                submit=submit,
+                expected_version=request.form.get("expected_version"),
+            )
+        else:
+            created = orders.create_order(
+                db.session,
+                current_user,
+                key,
+                raw,
+                sla_tier=request.form.get("sla_tier"),
+                submit=submit,
+                client_token=request.form.get("client_token"),
+                catalog_version=request.form.get("catalog_version"),
+            )
     except DomainError as error:
         db.session.rollback()
         values = {**raw, "sla_tier": request.form.get("sla_tier")}
@@ -93,6 +137,7 @@ def order(key):
             message=error.message,
             status=error.status,
             client_token=request.form.get("client_token"),
+            draft=_draft(catalog_item, draft_id) if draft_id else None,
         )
     flash(
         ORDER_MESSAGES.get(created.state, ORDER_MESSAGES[OrderState.AWAITING_APPROVAL]), "success"

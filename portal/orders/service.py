@@ -43,7 +43,7 @@ def _as_int(value):
         return None
 
 
-def _check_version(order, expected_version):
+def check_version(order, expected_version):
     if expected_version is not None and _as_int(expected_version) != order.version:
         raise Conflict(
             _l("This request changed since you opened it. Reload and try again."),
@@ -51,7 +51,7 @@ def _check_version(order, expected_version):
         )
 
 
-def _lock_order(session, actor, order_id):
+def lock_order(session, actor, order_id):
     # Lock the row alone: FOR UPDATE cannot reach into the eager-loaded outer joins.
     session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
     order = session.get(Order, order_id, populate_existing=True)
@@ -154,8 +154,8 @@ def create_order(
 
 
 def submit_order(session, actor, order_id, expected_version=None):
-    order = _lock_order(session, actor, order_id)
-    _check_version(order, expected_version)
+    order = lock_order(session, actor, order_id)
+    check_version(order, expected_version)
     if order.created_by_id != actor.id:
         raise Forbidden(_l("Only the person who drafted a request can submit it."))
     submit_checked(session, actor, order)
@@ -273,8 +273,8 @@ def _decidable_step(actor, order):
 
 
 def approve_order(session, actor, order_id, comment=None, expected_version=None):
-    order = _lock_order(session, actor, order_id)
-    _check_version(order, expected_version)
+    order = lock_order(session, actor, order_id)
+    check_version(order, expected_version)
     step = _decidable_step(actor, order)
     step.state, step.decided_by_id, step.decided_at = StepState.APPROVED, actor.id, utcnow()
     step.comment = (comment or "").strip() or None
@@ -312,8 +312,8 @@ def reject_order(session, actor, order_id, comment, expected_version=None):
             _l("Say why the request is rejected."),
             {"comment": _l("A reason is required to reject.")},
         )
-    order = _lock_order(session, actor, order_id)
-    _check_version(order, expected_version)
+    order = lock_order(session, actor, order_id)
+    check_version(order, expected_version)
     step = _decidable_step(actor, order)
     step.state, step.decided_by_id, step.decided_at = StepState.REJECTED, actor.id, utcnow()
     step.comment = comment
@@ -328,8 +328,8 @@ def reject_order(session, actor, order_id, comment, expected_version=None):
 
 
 def cancel_order(session, actor, order_id, comment=None, expected_version=None):
-    order = _lock_order(session, actor, order_id)
-    _check_version(order, expected_version)
+    order = lock_order(session, actor, order_id)
+    check_version(order, expected_version)
     if not can_cancel(actor, order):
         raise Forbidden(_l("Only the requester or an agency manager can cancel a request."))
     if order.state not in CANCELLABLE_STATES:

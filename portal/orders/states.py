@@ -76,6 +76,7 @@ STEP_LABELS = {
 
 EVENT_LABELS = {
     "created": _l("Created"),
+    "edited": _l("Draft changed"),
     "submitted": _l("Submitted"),
     "awaiting_approval": _l("Sent for approval"),
     "auto_approved": _l("Approved automatically"),

@@ -728,6 +728,12 @@ def order_state(ctx, call):
         return order.state, order.current_step
 
 
+def order_values(ctx, call):
+    with ctx.app.app_context():
+        order = db.session.get(Order, call.object_id)
+        return order.state, order.parameters
+
+
 def order_count(ctx, call):
     with ctx.app.app_context():
         return db.session.scalar(select(func.count(Order.id)))
@@ -1833,6 +1839,9 @@ ROUTES = [
     Route("POST", API_ORDER + "/submit", MY_ORDER, SUBMIT_ORDER,
           new_order(ORDERS_API + "/submit", "draft", json={}),
           variant="a draft", effect=order_state),
+    Route("PUT", API_ORDER, MY_ORDER, SUBMIT_ORDER,  # a draft is changed by whom submits it
+          new_order(ORDERS_API, "draft", json={"parameters": {**VM_ORDER, "hostname": "web-9"}}),
+          variant="a draft", effect=order_values),
     Route("POST", API_ORDER + "/approve", MY_ORDER, DECIDE_AT_MANAGER_STEP,
           new_order(ORDERS_API + "/approve", "step1", json=DECISION),
           variant="at the manager's step", effect=order_state),
