@@ -1,5 +1,5 @@
-"""Sessions: who is logged in, idle timeout, and the login id that a password
-change invalidates."""
+"""Sessions: who is logged in, idle timeout, the login id that a password change
+invalidates, and the password an administrator reset, which its user replaces first."""
 
 import time
 
@@ -11,6 +11,14 @@ from portal.accounts.service import load_session_user
 from portal.extensions import db, login_manager
 
 PUBLIC_ENDPOINTS = {"accounts.login", "accounts.set_language", "static"}
+# What a user whose password was reset may open before choosing a new one.
+PASSWORD_CHANGE_ENDPOINTS = {
+    "accounts.account",
+    "accounts.change_password",
+    "accounts.logout",
+    "accounts.set_language",
+    "static",
+}
 
 
 def init_app(app):
@@ -24,6 +32,7 @@ def init_app(app):
         return load_session_user(db.session, login_id)
 
     app.before_request(_enforce_idle_timeout)
+    app.before_request(_require_own_password)
 
 
 def _enforce_idle_timeout():
@@ -40,3 +49,15 @@ def _enforce_idle_timeout():
         return redirect(url_for("accounts.login", next=request.full_path))
     session["seen"] = now
     return None
+
+
+def _require_own_password():
+    """After an administrator's reset, the pages wait until the user chose a password."""
+    if request.blueprint and request.blueprint.startswith("api"):
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if request.endpoint in PASSWORD_CHANGE_ENDPOINTS:
+        return None
+    flash(_l("Your password was reset by an administrator: choose your own to go on."), "info")
+    return redirect(url_for("accounts.account"))

@@ -7,10 +7,11 @@ from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts import service
-from portal.accounts.forms import UserForm
+from portal.accounts.forms import ResetPasswordForm, UserForm
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.core.errors import DomainError
+from portal.core.form_errors import run_service
 from portal.core.inputs import page_number
 from portal.extensions import db
 from portal.tenancy.models import Agency
@@ -103,6 +104,16 @@ def edit(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    form = _user_form(user)
+    if form.validate_on_submit() and _save(form, user) is not None:
+        flash(_l("The user %(name)s was saved.", name=user.username), "success")
+        return redirect(url_for("users.index", q=user.username))
+    status = 422 if request.method == "POST" else 200
+    reset_form = ResetPasswordForm(formdata=None)
+    return render_template("users/edit.html", form=form, user=user, reset_form=reset_form), status
+
+
+def _user_form(user):
     # Not obj=user: its None agency and vendor would win over the "—" (0) given here.
     form = UserForm(
         username=user.username,
@@ -114,8 +125,39 @@ def edit(user_id):
         enabled=user.is_enabled,
     )
     _choices(form)
-    if form.validate_on_submit() and _save(form, user) is not None:
-        flash(_l("The user %(name)s was saved.", name=user.username), "success")
-        return redirect(url_for("users.index", q=user.username))
-    status = 422 if request.method == "POST" else 200
-    return render_template("users/edit.html", form=form, user=user), status
+    return form
+
+
+@bp.post("/<int:user_id>/password")
+def reset_password(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    reset_form = ResetPasswordForm()
+    error = None
+    if reset_form.validate_on_submit():
+        _, error = run_service(
+            reset_form,
+            lambda: service.reset_password(
+                db.session, current_user, user_id, reset_form.password.data
+            ),
+        )
+        if error is None:
+            flash(
+                _l(
+                    "The password of %(name)s was reset: tell them the temporary password in "
+                    "person; they choose their own at the next login.",
+                    name=user.username,
+                ),
+                "success",
+            )
+            return redirect(url_for("users.edit", user_id=user_id))
+        user = db.session.get(User, user_id)
+    page = render_template(
+        "users/edit.html",
+        form=_user_form(user),
+        user=user,
+        reset_form=reset_form,
+        reset_error=error,
+    )
+    return page, error.status if error else 422

@@ -63,3 +63,9 @@ class UserForm(FlaskForm):
     )
     enabled = BooleanField(_l("May log in"))
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=200)])
+
+
+class ResetPasswordForm(FlaskForm):
+    """An administrator's temporary password for a user, told to them in person."""
+
+    password = PasswordField(_l("Temporary password"), validators=[DataRequired(), Length(max=200)])

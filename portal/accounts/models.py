@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.roles import AGENCY_ROLES, PLATFORM_WIDE_ROLES, Role
@@ -35,6 +35,10 @@ class User(UserMixin, Base):
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai", nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by an administrator's reset: the user chooses a password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
 
     agency = relationship("Agency", lazy="joined")
     role_rows = relationship("UserRole", cascade="all, delete-orphan", lazy="selectin")

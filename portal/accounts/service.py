@@ -16,7 +16,7 @@ from portal.accounts.models import ApiToken, LoginAttempt, User, UserRole, new_s
 from portal.accounts.roles import AGENCY_ROLES, VENDOR_ROLES, Role
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import InvalidInput, NotFound, TooManyAttempts
+from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from portal.tenancy.models import Agency
 from portal.vendors.models import Vendor
 
@@ -119,9 +119,30 @@ def change_password(session, user, current_password, new_password):
     check_password_policy(new_password)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     user.session_epoch = new_session_epoch()  # every other session ends here
     audit.record(session, user, "user.password_changed", "user", user.id, agency_id=user.agency_id)
     session.flush()
+
+
+def reset_password(session, actor, user_id, new_password):
+    """An administrator gives a user a temporary password (told to them in person): every
+    session of theirs ends, and they choose their own at the next login. Only flushes."""
+    if not actor.has_role(Role.ADMIN):
+        raise Forbidden(_l("Only an administrator resets passwords."))
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    if user.id == actor.id:
+        raise Conflict(_l("Change your own password on your account page."))
+    check_password_policy(new_password)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = True
+    user.session_epoch = new_session_epoch()
+    audit.record(session, actor, "user.password_reset", "user", user.id, agency_id=user.agency_id)
+    session.flush()
+    return user
 
 
 def create_user(

@@ -692,6 +692,11 @@ def a_user(path, **kwargs):
     return build
 
 
+def fixed_user_reset(ctx):
+    call = a_user("/admin/users/{id}/password")(ctx)
+    return replace(call, form={"password": "Matrix-reset-2026"})
+
+
 def new_user_form(ctx):
     form = {
         "username": "matrix.clerk",
@@ -763,6 +768,12 @@ def user_facts(ctx, call):
     with ctx.app.app_context():
         user = db.session.get(User, call.object_id)
         return user.display_name, user.agency_id, sorted(user.roles), user.is_enabled
+
+
+def password_facts(ctx, call):
+    with ctx.app.app_context():
+        user = db.session.get(User, call.object_id)
+        return user.password_hash, user.must_change_password
 
 
 def operation_count(ctx, call):
@@ -1798,6 +1809,8 @@ ROUTES = [
     Route("GET", "/admin/users/<int:user_id>", USER, ADMINS_ONLY, a_user("/admin/users/{id}")),
     Route("POST", "/admin/users/<int:user_id>", USER, ADMINS_ONLY, a_user("/admin/users/{id}"),
           effect=user_facts),
+    Route("POST", "/admin/users/<int:user_id>/password", USER, ADMINS_ONLY,
+          fixed_user_reset, effect=password_facts),
     # the audit log
     Route("GET", "/audit/", NOTHING, AUDITORS_ONLY, fixed("/audit/")),
     Route("POST", "/audit/verify", NOTHING, AUDITORS_ONLY, fixed("/audit/verify")),

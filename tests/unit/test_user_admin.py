@@ -145,3 +145,54 @@ def test_vendor_staff_need_a_vendor_which_the_audit_keeps(app, as_user, world):
         )
         assert updated.before["vendor_id"] == world.vendors["v2"]
         assert updated.after["vendor_id"] == world.vendors["v1"]
+
+
+def test_a_reset_password_ends_the_sessions_and_is_replaced_at_the_next_login(app, as_user, world):
+    member = as_user("member.a")
+    assert member.get("/orders/").status_code == 200
+    admin = as_user("admin")
+    user_id = world.users["member.a"]
+    page = f"/admin/users/{user_id}"
+    weak = admin.post(
+        f"{page}/password", data=user_form(admin, page, password="short")
+    )  # the policy of every password
+    assert weak.status_code == 422 and "Use at least" in weak.get_data(as_text=True)
+    done = admin.post(f"{page}/password", data=user_form(admin, page, password="Temp-pass-2026"))
+    assert done.status_code == 302 and "was reset" in admin.get(page).get_data(as_text=True)
+    assert member.get("/orders/").status_code == 302  # the old session ended
+
+    client = app.test_client()
+    login(client, "member.a", "Temp-pass-2026")
+    held = client.get("/orders/")
+    assert held.status_code == 302 and held.headers["Location"].endswith("/account")
+    assert "choose your own" in client.get("/account").get_data(as_text=True)
+    changed = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(client, "/account"),
+            "current_password": "Temp-pass-2026",
+            "new_password": "Own-choice-2027",
+            "confirm": "Own-choice-2027",
+        },
+    )
+    assert changed.status_code == 302, changed.get_data(as_text=True)[:300]
+    assert client.get("/orders/").status_code == 200
+    with database(app) as session:
+        trace = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password_reset"))
+        assert trace.actor_name == "admin" and trace.object_id == str(user_id)
+        assert "Temp-pass" not in repr((trace.before, trace.after, trace.note))
+        assert not session.get(User, user_id).must_change_password
+
+
+def test_only_an_administrator_resets_and_not_their_own(as_user, world):
+    operator = as_user("operator")
+    path = f"/admin/users/{world.users['member.a']}/password"
+    token = csrf_token(operator, "/account")
+    assert (
+        operator.post(path, data={"csrf_token": token, "password": "Temp-pass-2026"}).status_code
+        == 403
+    )
+    admin = as_user("admin")
+    own = f"/admin/users/{world.users['admin']}"
+    refused = admin.post(f"{own}/password", data=user_form(admin, own, password="Temp-pass-2026"))
+    assert refused.status_code == 409 and "your account page" in refused.get_data(as_text=True)
