@@ -148,6 +148,12 @@ def run_all(stack, args, scenarios):
         for scenario in scenarios:
             for target in APPS:
                 wrk(stack, args, scenario, target, args.warmup, f"w{target[0]}{scenario[0]}")
+    # Statistics of the tables as the runs find them. prefill.sql's ANALYZE saw no
+    # resources or operations; where autovacuum is off (as on the bench machine) the
+    # connections the smoke test and warm-up opened, the portal's first, kept plans
+    # made for empty tables: the foreign-key checks of each submission then scanned
+    # those tables whole, more of them every round. ANALYZE makes both apps re-plan.
+    stack.psql("-c", "ANALYZE", database=stack.database)
     print(
         f"measuring: {args.connections} connections, {args.duration}s per run, "
         f"{args.rounds} round(s)",

@@ -73,8 +73,13 @@ class AuditEvent(Base):
         }
 
     def compute_hash(self):
-        payload = json.dumps(self.digest_fields(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256((self.prev_hash + payload).encode()).hexdigest()
+        return chain_hash(self.prev_hash, self.digest_fields())
+
+
+def chain_hash(prev_hash, digest_fields):
+    """An event's hash: its predecessor's hash and the fields of digest_fields()."""
+    payload = json.dumps(digest_fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
 
 
 def _jsonable(value):
@@ -103,21 +108,23 @@ def record(
     state, with the flush that precedes the commit."""
     address = request.remote_addr if has_request_context() else "cli"
     subject = object_id if isinstance(object_id, Base) else None
+    # A plain row, not an AuditEvent: it is only ever inserted, and the ORM's unit of
+    # work cost a submission more than the rest of its audit trail (see _write_pending).
     session.info.setdefault(PENDING_KEY, []).append(
         (
-            AuditEvent(
-                occurred_at=utcnow(),
-                actor_id=actor.id if actor is not None else None,
-                actor_name=actor.username if actor is not None else "system",
-                action=action,
-                object_type=object_type,
-                object_id=None if subject is not None else str(object_id),
-                agency_id=agency_id,
-                before=_jsonable(before),
-                after=_jsonable(after),
-                source_address=address,
-                note=note,
-            ),
+            {
+                "occurred_at": utcnow(),
+                "actor_id": actor.id if actor is not None else None,
+                "actor_name": actor.username if actor is not None else "system",
+                "action": action,
+                "object_type": object_type,
+                "object_id": None if subject is not None else str(object_id),
+                "agency_id": agency_id,
+                "before": _jsonable(before),
+                "after": _jsonable(after),
+                "source_address": address,
+                "note": note,
+            },
             subject,
         )
     )
@@ -127,23 +134,26 @@ def record(
 _LAST = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _PLATFORM_HEAD = _LAST.where(AuditEvent.agency_id.is_(None))
 _AGENCY_HEAD = _LAST.where(AuditEvent.agency_id == bindparam("agency_id"))
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:chain_class, :chain)")
 
 
 def _chain_heads(session, chains):
     """The last hash of each chain (an agency id, or None for the platform's), each
     chain locked until commit; in sorted order, so two writers cannot deadlock."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    # On the session's connection, past the ORM's execution layer: plain columns only,
+    # and the session has just been flushed.
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
     heads = {}
     for agency_id in sorted(chains, key=lambda chain: chain or PLATFORM_CHAIN):
         if postgresql:
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:chain_class, :chain)"),
-                {"chain_class": CHAIN_LOCK_CLASS, "chain": agency_id or PLATFORM_CHAIN},
+            connection.execute(
+                _CHAIN_LOCK, {"chain_class": CHAIN_LOCK_CLASS, "chain": agency_id or PLATFORM_CHAIN}
             )
         if agency_id is None:
-            head = session.scalar(_PLATFORM_HEAD)
+            head = connection.scalar(_PLATFORM_HEAD)
         else:
-            head = session.scalar(_AGENCY_HEAD, {"agency_id": agency_id})
+            head = connection.scalar(_AGENCY_HEAD, {"agency_id": agency_id})
         heads[agency_id] = head or GENESIS
     return heads
 
@@ -153,15 +163,20 @@ def _write_pending(session):
     pending = session.info.pop(PENDING_KEY, None)
     if not pending:
         return
-    session.flush()
-    heads = _chain_heads(session, {audit_event.agency_id for audit_event, _ in pending})
-    for audit_event, subject in pending:
+    session.flush()  # the subjects' ids
+    heads = _chain_heads(session, {row["agency_id"] for row, _ in pending})
+    rows = []
+    for row, subject in pending:
         if subject is not None:
-            audit_event.object_id = str(subject.id)
-        audit_event.prev_hash = heads[audit_event.agency_id]
-        audit_event.hash = heads[audit_event.agency_id] = audit_event.compute_hash()
-        session.add(audit_event)
-    session.flush()
+            row["object_id"] = str(subject.id)
+        # The same digest as AuditEvent.digest_fields, which verify_chain recomputes.
+        digested = {**row, "occurred_at": row["occurred_at"].isoformat()}
+        row["prev_hash"] = heads[row["agency_id"]]
+        row["hash"] = heads[row["agency_id"]] = chain_hash(row["prev_hash"], digested)
+        rows.append(row)
+    # One Core INSERT of all the rows, in pending order (each chain's order), on the
+    # session's connection and transaction; no objects for the session to track.
+    session.connection().execute(AuditEvent.__table__.insert(), rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, bindparam, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from portal.core.db import Base, UTCDateTime, utcnow
 
@@ -38,7 +38,13 @@ class Agency(Base):
         return self.name_zh if str(locale).startswith("zh") else self.name_en
 
     def quota_limits(self):
-        return {quota.resource: quota.limit for quota in self.quotas}
+        """{resource: limit} of the agency's own quotas."""
+        session = object_session(self)
+        if session is None or "quotas" in self.__dict__:
+            return {quota.resource: quota.limit for quota in self.quotas}
+        # Not loaded: two columns on the session's connection, not Quota objects by a
+        # lazy load, whose autoflush wrote a planned resource apart from its operation.
+        return dict(session.connection().execute(_LIMITS_OF, {"agency_id": self.id}).all())
 
     def __repr__(self):
         return f"<Agency {self.code}>"
@@ -56,3 +62,6 @@ class Quota(Base):
     )
     resource: Mapped[str] = mapped_column(String(20), nullable=False)
     limit: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+_LIMITS_OF = select(Quota.resource, Quota.limit).where(Quota.agency_id == bindparam("agency_id"))
