@@ -62,7 +62,7 @@ def sweep(session):
     return queued, lapsed
 
 
-@celery.task(name=SWEEP, time_limit=300)
+@celery.task(name=SWEEP, soft_time_limit=240, time_limit=300)
 def sweep_task():
     try:
         return sweep(db.session)

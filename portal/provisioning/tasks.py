@@ -55,7 +55,7 @@ def resume_stalled(session):
     return stalled
 
 
-@celery.task(name=RESUME_STALLED, time_limit=300)
+@celery.task(name=RESUME_STALLED, soft_time_limit=240, time_limit=300)
 def resume_stalled_task():
     try:
         return resume_stalled(db.session)
@@ -63,7 +63,9 @@ def resume_stalled_task():
         db.session.remove()
 
 
-@celery.task(name=SYNC_PROJECT, bind=True, acks_late=True, max_retries=5, time_limit=300)
+@celery.task(
+    name=SYNC_PROJECT, bind=True, acks_late=True, max_retries=5, soft_time_limit=240, time_limit=300
+)
 def sync_project(self, agency_id):
     """Push an agency's quotas to its cloud project (after an operator changed them)."""
     try:
