@@ -16,7 +16,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 def month_bounds(month):
     """[start, end) of the month (a date, its first day) in UTC."""
     start = datetime(month.year, month.month, 1, tzinfo=BILLING_ZONE)
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    following = next_month(month)
     end = datetime(following.year, following.month, 1, tzinfo=BILLING_ZONE)
     return start.astimezone(UTC), end.astimezone(UTC)
 
@@ -28,6 +28,10 @@ def month_of(moment):
 
 def previous_month(month):
     return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def next_month(month):
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def parse_month(text):

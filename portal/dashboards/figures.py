@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, true
 
-from portal.billing.periods import month_bounds, previous_month
+from portal.billing.periods import month_bounds, next_month, previous_month
 from portal.catalog.models import CatalogItem
 from portal.core.db import utcnow
 from portal.core.errors import Forbidden
@@ -236,8 +236,7 @@ def _served(session, month, start, end):
 
 
 def _last_day(month):
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return following - timedelta(days=1)
+    return next_month(month) - timedelta(days=1)
 
 
 # ------------------------------------------------------------------ weakest spots

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from portal.billing.periods import BILLING_ZONE, FIRST_YEAR, LAST_YEAR
+from portal.billing.periods import BILLING_ZONE, FIRST_YEAR, LAST_YEAR, next_month
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Forbidden, InvalidInput
@@ -62,7 +62,7 @@ def parse_period(text):
         first, count = 1, 12
     months = tuple(date(year, first + offset, 1) for offset in range(count))
     last = months[-1]
-    following = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    following = next_month(last)
     return Period(
         label=match.group(0),
         start=_local_midnight(months[0]),
@@ -246,7 +246,7 @@ def _availability_breaches(session, period, now):
         if not breached:
             continue
         start = _local_midnight(month)
-        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        following = next_month(month)
         rows = session.execute(
             select(Incident.resource_id, Incident.vendor_id)
             .where(
