@@ -15,10 +15,11 @@ from portal.vendors import service as vendors
 from portal.vendors.eligibility import today
 
 PASSWORD = "Test-password-1"
-# Contracts and certificates of the test world run from last year to next year, so
-# they are in force whenever the suite runs.
+# Contracts and certificates of the test world run from 2025 (tests that replay a
+# fixed month use months of 2026) to next year, so they are in force for those months
+# and whenever the suite runs.
 THIS_YEAR = today().year
-CONTRACT_YEAR = (date(THIS_YEAR - 1, 1, 1), date(THIS_YEAR + 1, 12, 31))
+CONTRACT_YEAR = (date(min(THIS_YEAR - 1, 2025), 1, 1), date(THIS_YEAR + 1, 12, 31))
 
 
 def make_agency(
