@@ -39,6 +39,11 @@ from paths import (
 )
 from stack import BARE_ITEM, ROOT, Stack
 
+from portal.provisioning.drivers.openstack import MAX_POLL_SECONDS, POLL_GROWTH
+
+# The workers inherit the environment; portal/config.py's default otherwise.
+POLL_FROM = os.environ.get("JIYUN_OS_POLL_SECONDS", "0.05")
+
 PARTS = ("single", "burst", "playbook")
 
 
@@ -59,6 +64,9 @@ def parse_args():
         default=250,
         help="both sides in the burst (10 clients at 50 ms would be 200 req/s on 2 cores)",
     )
+    parser.add_argument(
+        "--burst-rounds", type=int, default=2, help="bursts of each side, first alternating"
+    )
     parser.add_argument("--playbook-samples", type=int, default=5, help="runs of each way")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--pool", default="threads", help="Celery pool of each worker")
@@ -73,7 +81,17 @@ def parse_args():
     args.parts = [part for part in args.parts.split(",") if part]
     if unknown := set(args.parts) - set(PARTS):
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
-    if min(args.samples, args.burst, args.clients, args.playbook_samples, args.workers) < 1:
+    if (
+        min(
+            args.samples,
+            args.burst,
+            args.burst_rounds,
+            args.clients,
+            args.playbook_samples,
+            args.workers,
+        )
+        < 1
+    ):
         parser.error("counts must be at least 1")
     if not args.database.startswith("jiyun_bench"):
         parser.error("--database must start with jiyun_bench: the benchmark drops it")
@@ -203,55 +221,77 @@ class Bench:
     # -- burst ------------------------------------------------------------------------
 
     def burst(self):
-        """Each side in turn: its burst, its check, then its servers deleted, so the
-        second side does not run beside the first one's 100 live servers."""
+        """--burst-rounds rounds, who goes first alternating (the devcloud's Nova keeps
+        every deleted server's rows, so the second side of a round meets a busier
+        database). In a round each side in turn: its burst, its check, then its
+        servers deleted, so the second side does not run beside the first one's live
+        servers. The walls add up over the rounds."""
         args = self.args
         size, clients, poll = args.burst, args.clients, args.burst_poll_ms
-        print(f"burst: {size} orders / {size} direct creates, {clients} at a time", flush=True)
-        result = {"size": size, "clients": clients, "poll_ms": poll, "first": "direct"}
-        check = {"problems": []}
-        sides = {
-            "direct": (
-                lambda: self.direct.create(self.name("d", "b"), self.poller(poll)),
-                self.check_direct,
-                lambda s: self.direct.delete(s["server_id"], self.poller(poll)),
-            ),
-            "portal": (
-                lambda: self.portal.create(self.name("p", "b"), self.poller(poll)),
-                self.check_portal,
-                None,  # needs the resource ids: see below
-            ),
+        print(
+            f"burst: {args.burst_rounds} round(s) of {size} orders / {size} direct creates, "
+            f"{clients} at a time",
+            flush=True,
+        )
+        result = {
+            "size": size,
+            "rounds": [],
+            "clients": clients,
+            "poll_ms": poll,
+            "direct": {"wall": 0.0, "samples": [], "splits": [], "delete_wall": 0.0},
+            "portal": {"wall": 0.0, "samples": [], "splits": [], "delete_wall": 0.0},
         }
+        check = {"problems": [], "fulfilled": 0, "one_server": 0, "direct_servers": 0}
         before, _ = busy_cores_since(None)
-        for label, (job, checker, delete) in sides.items():
-            side = self.burst_side(label, size, clients, job)
-            result[label] = side
-            found = checker(side)
-            check["problems"] += found.pop("problems")
-            check.update(found)
-            if delete is None:
-                resources = self.portal.resources_by_order()
-                jobs = [
-                    lambda r=resources[s["order_id"]]: self.portal.delete(
-                        r["id"], self.poller(poll)
-                    )
-                    for s in side["samples"]
-                    if s["order_id"] in resources
-                ]
-            else:
-                jobs = [lambda s=s, delete=delete: delete(s) for s in side["samples"]]
-            began = time.time()
-            self.run_parallel(0, clients, jobs)
-            side["delete_wall"] = time.time() - began
-            print(f"  {label}: deleted in {side['delete_wall']:.1f} s", flush=True)
+        for number in range(args.burst_rounds):
+            order = ("direct", "portal") if number % 2 == 0 else ("portal", "direct")
+            walls = {}
+            for label in order:
+                print(f"  round {number + 1}, {label}:", flush=True)
+                side = self.burst_side(label, size, clients, poll)
+                found = (self.check_portal if label == "portal" else self.check_direct)(side)
+                for key, value in found.items():
+                    check[key] += value
+                side["delete_wall"] = self.burst_delete(label, side, clients, poll)
+                total = result[label]
+                for key in ("wall", "delete_wall"):
+                    total[key] += side[key]
+                for key in ("samples", "splits"):
+                    total[key] += side[key]
+                walls[label] = side["wall"]
+            result["rounds"].append({"first": order[0], **walls})
         _, self.load["burst"] = busy_cores_since(before)
         result["check"] = check
         return result
 
-    def burst_side(self, label, size, clients, job):
-        samples = self.run_parallel(size, clients, job)
+    def burst_delete(self, label, side, clients, poll):
+        """Delete the side's servers at the same concurrency (timed, not a target)."""
+        if label == "portal":
+            resources = self.portal.resources_by_order()
+            jobs = [
+                lambda r=resources[s["order_id"]]: self.portal.delete(r["id"], self.poller(poll))
+                for s in side["samples"]
+                if s["order_id"] in resources
+            ]
+        else:
+            jobs = [
+                lambda s=s: self.direct.delete(s["server_id"], self.poller(poll))
+                for s in side["samples"]
+            ]
+        began = time.time()
+        self.run_parallel(0, clients, jobs)
+        wall = time.time() - began
+        print(f"    deleted in {wall:.1f} s", flush=True)
+        return wall
+
+    def burst_side(self, label, size, clients, poll):
+        create = self.direct.create if label == "direct" else self.portal.create
+        kind = "d" if label == "direct" else "p"
+        samples = self.run_parallel(
+            size, clients, lambda: create(self.name(kind, "b"), self.poller(poll))
+        )
         wall = max(s["seen"] for s in samples) - min(s["began"] for s in samples)
-        print(f"  {label}: {wall:.1f} s", flush=True)
+        print(f"    made in {wall:.1f} s", flush=True)
         return {"wall": wall, "samples": samples, "splits": []}
 
     def check_portal(self, side):
@@ -328,7 +368,8 @@ def present(args, bench, results, started, loads):
         f"item {BARE_ITEM} (catalog vm with a plan of create_server only: no post_boot playbook), "
         f"flavour jy.small, image kylin-v10, network auto; gunicorn 2 x 4 threads; "
         f"{args.workers} Celery worker(s) x {args.pool} pool of {args.concurrency}; "
-        f"the portal's OpenStack driver polls Nova every 0.2 s (not configurable)"
+        f"the portal's OpenStack driver polls Nova from {POLL_FROM} s, growing x{POLL_GROWTH} "
+        f"to at most {MAX_POLL_SECONDS} s"
     )
     if single:
         print("\n" + report.single_table(single, found_single))
@@ -355,7 +396,11 @@ def present(args, bench, results, started, loads):
                 "load_average_after": loads[1],
                 "busy_cores_by_part": bench.load,
             },
-            "settings": {**vars(args), "item": BARE_ITEM, "driver_poll_s": 0.2},
+            "settings": {
+                **vars(args),
+                "item": BARE_ITEM,
+                "driver_poll": [POLL_FROM, POLL_GROWTH, MAX_POLL_SECONDS],
+            },
             "targets": {
                 "max_single_b_minus_a_s": report.MAX_SINGLE_OVERHEAD_S,
                 "max_burst_ratio": report.MAX_BURST_RATIO,

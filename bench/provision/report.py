@@ -92,8 +92,9 @@ def single_table(pairs, found):
 def burst_table(burst):
     a, b = burst["direct"], burst["portal"]
     lines = [
-        f"  burst of {burst['size']}, {burst['clients']} clients / {burst['clients']} direct "
-        f"threads, polling every {burst['poll_ms']} ms",
+        f"  {len(burst['rounds'])} burst(s) of {burst['size']} each side, "
+        f"{burst['clients']} clients / {burst['clients']} direct threads, polling every "
+        f"{burst['poll_ms']} ms; walls and times over all rounds",
         f"  {'':44} {'wall s':>8} {'median':>8} {'p95':>8}",
     ]
     for label, side in (("A direct: create → ACTIVE", a), ("B portal: order → ACTIVE", b)):
@@ -115,6 +116,12 @@ def burst_table(burst):
                         f"{_ms(median(values))} {_ms(p95(values))}"
                     )
     lines.append(f"  {'B / A wall':44} {b['wall'] / a['wall']:8.2f}")
+    for number, one in enumerate(burst["rounds"], 1):
+        label = f"    round {number} ({one['first']} first): B / A"
+        lines.append(
+            f"  {label:44} {one['portal'] / one['direct']:8.2f}"
+            f"   ({one['portal']:.1f} s / {one['direct']:.1f} s)"
+        )
     for label, side in (("delete A (same concurrency)", a), ("delete B (same concurrency)", b)):
         if side.get("delete_wall") is not None:
             lines.append(f"  {label:44} {side['delete_wall']:8.1f}")
@@ -160,13 +167,13 @@ def verdicts(single, burst, times):
                 f"{burst['direct']['wall']:.1f} s = {ratio:.2f} <= {MAX_BURST_RATIO}",
             )
         )
-        check = burst["check"]
+        check, total = burst["check"], burst["size"] * len(burst["rounds"])
         found.append(
             (
                 not check["problems"],
-                f"burst: {check['fulfilled']}/{burst['size']} orders fulfilled, "
-                f"{check['one_server']}/{burst['size']} operations with exactly one server "
-                f"(by tag), {check['direct_servers']}/{burst['size']} direct servers"
+                f"burst: {check['fulfilled']}/{total} orders fulfilled, "
+                f"{check['one_server']}/{total} operations with exactly one server "
+                f"(by tag), {check['direct_servers']}/{total} direct servers"
                 + (f"; {'; '.join(check['problems'][:5])}" if check["problems"] else ""),
             )
         )
