@@ -211,6 +211,9 @@ def api(app, world):
         def put(self, path, json=None, **kwargs):
             return self.client.put(path, json=json, headers=self.headers, **kwargs)
 
+        def patch(self, path, json=None, **kwargs):
+            return self.client.patch(path, json=json, headers=self.headers, **kwargs)
+
     return Caller
 
 

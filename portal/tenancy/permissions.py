@@ -26,3 +26,8 @@ def agency_scope(user, agency_id_column):
         return false()
     subtree = select(Agency.id).where(Agency.path.startswith(user.agency.path))
     return agency_id_column.in_(subtree)
+
+
+def can_manage_agencies(user):
+    """Onboard agencies and change their profile: the platform team's work."""
+    return user.has_role(Role.PLATFORM_OPERATOR)

@@ -21,6 +21,24 @@ from portal.tenancy.vocabulary import (
 
 # Named, not imported: provisioning builds on tenancy, not the other way round.
 SYNC_PROJECT = "portal.provisioning.sync_project"
+# Codes name the agency's cloud project (jiyun-<code>) and its demo logins.
+CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+NAME_LIMITS = {"name_zh": 120, "name_en": 160}
+
+
+def profile_errors(name_zh, name_en, domain, outsourcing_mode):
+    """Field reasons for an agency's names, domain and outsourcing mode."""
+    errors = {}
+    for field, value in (("name_zh", name_zh), ("name_en", name_en)):
+        if not isinstance(value, str) or not value.strip():
+            errors[field] = _l("Enter the name.")
+        elif len(value.strip()) > NAME_LIMITS[field]:
+            errors[field] = _l("At most %(count)d characters.", count=NAME_LIMITS[field])
+    if domain not in BUSINESS_DOMAINS:
+        errors["domain"] = _l("Unknown business domain.")
+    if outsourcing_mode not in OUTSOURCING_MODES:
+        errors["outsourcing_mode"] = _l("Unknown outsourcing mode.")
+    return errors
 
 
 def create_agency(
@@ -36,25 +54,25 @@ def create_agency(
     parent=None,
     quotas=None,
 ):
-    errors = {}
+    errors = profile_errors(name_zh, name_en, domain, outsourcing_mode)
+    if not isinstance(code, str) or not CODE.fullmatch(code):
+        errors["code"] = _l(
+            "1-40 lowercase letters, digits and hyphens, starting with a letter or digit."
+        )
+    elif session.scalar(select(Agency.id).where(Agency.code == code)):
+        errors["code"] = _l("This code is taken.")
     if kind not in AGENCY_KINDS:
         errors["kind"] = _l("Unknown agency kind.")
     elif parent is None and kind != "district":
-        errors["parent"] = _l("Only the district has no parent.")
+        errors["parent_id"] = _l("Only the district has no parent.")
     elif parent is not None and kind not in CHILD_KINDS[parent.kind]:
         errors["kind"] = _l("This kind of agency cannot sit under that parent.")
-    if domain not in BUSINESS_DOMAINS:
-        errors["domain"] = _l("Unknown business domain.")
-    if outsourcing_mode not in OUTSOURCING_MODES:
-        errors["outsourcing_mode"] = _l("Unknown outsourcing mode.")
-    if session.scalar(select(Agency.id).where(Agency.code == code)):
-        errors["code"] = _l("This code is taken.")
     if errors:
         raise InvalidInput(_l("The agency cannot be created."), errors)
     agency = Agency(
         code=code,
-        name_zh=name_zh,
-        name_en=name_en,
+        name_zh=name_zh.strip(),
+        name_en=name_en.strip(),
         kind=kind,
         domain=domain,
         outsourcing_mode=outsourcing_mode,

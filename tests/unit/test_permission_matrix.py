@@ -401,6 +401,8 @@ SET_QUOTAS = expect(
     vendor_technician="404",
     vendor_manager="404",
 )
+# The platform team onboards agencies; an agency's profile is changed like its quotas.
+CHANGE_AGENCY = SET_QUOTAS
 # Everyone revokes their own tokens only. Nobody else may see a user's tokens, so
 # another's token is answered like a missing one.
 REVOKE_TOKEN = expect(
@@ -720,6 +722,23 @@ PASSWORD_FORM = {
     "confirm": NEW_PASSWORD,
 }
 QUOTA_FORM = {"instances": "11", "vcpus": "16", "ram_gb": "64", "disk_gb": "1000", "databases": "2"}
+AGENCY_PROFILE = {
+    "name_zh": "矩阵单位",
+    "name_en": "Renamed by the matrix",
+    "domain": "health",
+    "outsourcing_mode": "hybrid",
+}
+
+
+def new_agency(path, as_json=False):
+    def build(ctx):
+        values = {**AGENCY_PROFILE, "code": "m01", "kind": "bureau"}
+        values["parent_id"] = ctx.world.agencies["d"]
+        return Call(path, json=values) if as_json else Call(path, form=values)
+
+    return build
+
+
 DECISION = {"comment": "permission matrix"}
 
 
@@ -786,6 +805,17 @@ def operation_count(ctx, call):
 def sealed_secret(ctx, call):
     with ctx.app.app_context():
         return db.session.get(Resource, call.object_id).sealed_secret
+
+
+def agency_count(ctx, call):
+    with ctx.app.app_context():
+        return db.session.scalar(select(func.count(Agency.id)))
+
+
+def agency_names(ctx, call):
+    with ctx.app.app_context():
+        agency = db.session.get(Agency, call.object_id)
+        return agency.name_zh, agency.name_en
 
 
 def quota_limits(ctx, call):
@@ -1802,6 +1832,13 @@ ROUTES = [
     Route("GET", "/agencies/<int:agency_id>", AGENCY, VIEW_AGENCY, an_agency("/agencies/{id}")),
     Route("POST", "/agencies/<int:agency_id>/quotas", AGENCY, SET_QUOTAS,
           an_agency("/agencies/{id}/quotas", form=QUOTA_FORM), effect=quota_limits),
+    Route("GET", "/agencies/new", NOTHING, PLATFORM_TEAM_ONLY, fixed("/agencies/new")),
+    Route("POST", "/agencies/new", NOTHING, PLATFORM_TEAM_ONLY, new_agency("/agencies/new"),
+          effect=agency_count),
+    Route("GET", "/agencies/<int:agency_id>/edit", AGENCY, CHANGE_AGENCY,
+          an_agency("/agencies/{id}/edit")),
+    Route("POST", "/agencies/<int:agency_id>/edit", AGENCY, CHANGE_AGENCY,
+          an_agency("/agencies/{id}/edit", form=AGENCY_PROFILE), effect=agency_names),
     # user administration
     Route("GET", "/admin/users/", NOTHING, ADMINS_ONLY, fixed("/admin/users/")),
     Route("GET", "/admin/users/new", NOTHING, ADMINS_ONLY, fixed("/admin/users/new")),
@@ -1824,6 +1861,11 @@ ROUTES = [
           an_agency("/api/v1/agencies/{id}")),
     Route("PUT", "/api/v1/agencies/<int:agency_id>/quotas", AGENCY, SET_QUOTAS,
           an_agency("/api/v1/agencies/{id}/quotas", json={"instances": 11}), effect=quota_limits),
+    Route("POST", "/api/v1/agencies", NOTHING, PLATFORM_TEAM_ONLY,
+          new_agency("/api/v1/agencies", as_json=True), effect=agency_count),
+    Route("PATCH", "/api/v1/agencies/<int:agency_id>", AGENCY, CHANGE_AGENCY,
+          an_agency("/api/v1/agencies/{id}", json={"name_en": "Renamed by the matrix"}),
+          effect=agency_names),
     Route("GET", "/api/v1/approvals", LISTING, APPROVAL_QUEUE, orders_listed("/api/v1/approvals")),
     Route("GET", "/api/v1/resources", LISTING, LIST_RESOURCES,
           resources_listed("/api/v1/resources")),
