@@ -15,7 +15,7 @@ operation ends failed with the reason on its timeline.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from portal.core import audit
 from portal.core.db import utcnow
@@ -75,6 +75,31 @@ def run(session, operation_id, runtime):
         return _permanent(session, operation_id, runtime, error)
     _release(session, operation)
     return Outcome(finished=True)
+
+
+# How long to wait before trying again when the cloud cannot even be reached by its
+# settings (a bad clouds.yaml, credentials, endpoints): someone has to fix them.
+UNUSABLE_RETRY_SECONDS = 60.0
+
+
+def cloud_unusable(session, operation_id, error):
+    """The driver could not be made, so nothing was asked of the cloud. Say why on the
+    operation's timeline (once for the same reason) and try again later: the
+    operation goes on when the settings are fixed."""
+    operation = session.get(Operation, operation_id)
+    if operation is None or operation.state_enum.finished:
+        return Outcome(finished=True)
+    message = f"{error} (again in {UNUSABLE_RETRY_SECONDS:.0f} s)"
+    last = session.scalar(
+        select(OperationEvent.message)
+        .where(OperationEvent.operation_id == operation_id)
+        .order_by(OperationEvent.id.desc())
+        .limit(1)
+    )
+    if last != message:
+        _event(session, operation, "retry", message, commit=True)
+    session.rollback()
+    return Outcome(finished=False, retry_in=UNUSABLE_RETRY_SECONDS)
 
 
 def _claim(session, operation_id, runtime):

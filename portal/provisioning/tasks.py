@@ -11,7 +11,7 @@ from portal.extensions import celery, db
 from portal.provisioning import engine
 from portal.provisioning.automation import make_playbook_runner
 from portal.provisioning.drivers import current_driver
-from portal.provisioning.drivers.base import TransientCloudError
+from portal.provisioning.drivers.base import CloudError, TransientCloudError
 from portal.provisioning.service import RUN_OPERATION, stalled_operations
 from portal.tenancy.models import Agency
 from portal.tenancy.service import SYNC_PROJECT
@@ -30,7 +30,12 @@ def runtime(app):
 @celery.task(name=RUN_OPERATION, bind=True, acks_late=True, max_retries=None)
 def run_operation(self, operation_id):
     try:
-        outcome = engine.run(db.session, operation_id, runtime(current_app))
+        try:
+            made = runtime(current_app)
+        except CloudError as error:
+            outcome = engine.cloud_unusable(db.session, operation_id, error)
+        else:
+            outcome = engine.run(db.session, operation_id, made)
     except SoftTimeLimitExceeded:
         db.session.rollback()
         log.warning("operation %s hit the task's time limit; it resumes", operation_id)

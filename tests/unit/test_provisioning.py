@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 import pytest
+from celery.exceptions import Retry
 from flask import current_app
 from sqlalchemy import select
 
@@ -22,7 +23,7 @@ from portal.provisioning.drivers import current_driver
 from portal.provisioning.drivers.base import tags_for
 from portal.provisioning.models import Operation
 from portal.provisioning.states import OperationState, StepState
-from portal.provisioning.tasks import runtime, sync_project
+from portal.provisioning.tasks import run_operation, runtime, sync_project
 from portal.tenancy.service import set_quotas
 
 VM_WITH_DATA = {"hostname": "gis-1", "flavor": "small", "data_volume_gb": 50, "purpose": "GIS"}
@@ -197,6 +198,25 @@ def test_the_cloud_back_in_time_means_success(session, user):
     current_driver().reachable = True
     assert run(session, operation).finished
     assert operation.state == OperationState.SUCCEEDED
+
+
+def test_a_cloud_its_settings_cannot_reach_is_said_once_and_tried_again(
+    session, user, app, monkeypatch
+):
+    order = approved(session, user, "volume", SMALL_VOLUME)
+    operation_id = operation_of(session, order).id
+    # A real openstacksdk, asked for a cloud its clouds.yaml does not name.
+    monkeypatch.setitem(app.config, "CLOUD_DRIVER", "openstack")
+    monkeypatch.setitem(app.config, "OS_CLOUD", "no-such-cloud")
+    monkeypatch.delitem(app.extensions, "jiyun_cloud_driver", raising=False)
+    for _ in range(2):
+        with pytest.raises(Retry):
+            run_operation(operation_id)
+    operation = session.get(Operation, operation_id)
+    assert operation.state == OperationState.QUEUED and operation.attempts == 0
+    (event,) = [e for e in operation.events if e.kind == "retry"]
+    assert "Cloud no-such-cloud was not found" in event.message
+    assert "again in 60 s" in event.message
 
 
 def test_a_claimed_operation_is_left_to_its_worker(session, user):
