@@ -125,6 +125,59 @@ class OrderDetailOut(OrderOut):
     events = fields.List(fields.Nested(EventOut))
 
 
+def order_detail_out(order):
+    """What OrderDetailOut dumps, from an order (a new one has its costs, steps and
+    events loaded). As there, a step's decider and an event's actor are left out when
+    they are None."""
+    out = {name: getattr(order, name) for name in _DETAIL_VALUES}
+    for name in ("created_at", "submitted_at", "decided_at"):
+        out[name] = _iso(out[name])
+    out["item"] = order.item.key
+    out["created_by"] = order.created_by.username
+    out["catalog_version"] = order.catalog_version.number
+    out["quota_cost"] = order.quota_cost
+    out["steps"] = [_step_out(step) for step in order.steps]
+    out["events"] = [_event_out(event) for event in order.events]
+    return out
+
+
+# The detail's fields dumped as the order holds them (times are then made ISO strings).
+_DETAIL_VALUES = (
+    *("id", "number", "agency_id", "state", "version", "sla_tier", "purpose", "resource_id"),
+    *("created_at", "submitted_at", "decided_at", "parameters", "spec"),
+)
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None  # what AwareDateTime dumps
+
+
+def _step_out(step):
+    out = {
+        "seq": step.seq,
+        "role": step.role,
+        "state": step.state,
+        "decided_at": _iso(step.decided_at),
+        "comment": step.comment,
+    }
+    if step.decided_by is not None:
+        out["decided_by"] = step.decided_by.username
+    return out
+
+
+def _event_out(event):
+    out = {
+        "occurred_at": _iso(event.occurred_at),
+        "kind": event.kind,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "comment": event.comment,
+    }
+    if event.actor is not None:
+        out["actor"] = event.actor.username
+    return out
+
+
 class OrderIn(Schema):
     item = fields.String(required=True, validate=validate.Length(1, 40))
     parameters = fields.Dict(keys=fields.String(), required=True)

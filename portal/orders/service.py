@@ -2,8 +2,9 @@
 the caller commits once."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from catalog.form import auto_approvable, quota_cost, resolve_spec, validate_parameters
 from portal.accounts.models import User, UserRole
@@ -112,11 +113,10 @@ def create_order(
             {"catalog_version": _l("Stale: the item has a newer version.")},
         )
     values, spec, cost, tier = validate_order_form(version, raw_params, sla_tier)
-    # Decided in full before the session holds it, so the order and its rows are
-    # inserted once, in their final state, by one flush (autoflush cannot write a
-    # draft while the quota check queries). The related objects are given as well as
-    # their ids: the checks read them before the flush; the audit events, the ids.
-    order = Order(
+    # Decided in full as a draft that never joins the session, then written once, in its
+    # final state (autoflush cannot write a draft while the quota check queries). The
+    # related objects are given as well as their ids: the checks read them.
+    draft = Order(
         created_at=utcnow(),  # before it is decided, though inserted after
         purpose="new",
         agency_id=agency.id,
@@ -133,23 +133,71 @@ def create_order(
         sla_tier=tier,
         client_token=client_token or None,
         costs=[OrderQuotaCost(resource=r, amount=a) for r, a in cost.items()],
-        steps=[],  # known empty: the answer reads it, and need not query for it
     )
-    order.events.append(OrderEvent(actor_id=actor.id, kind="created", to_state=OrderState.DRAFT))
+    draft.events.append(OrderEvent(actor_id=actor.id, kind="created", to_state=OrderState.DRAFT))
     audit.record(
         session,
         actor,
         "order.created",
         "order",
-        order,
+        draft,
         agency_id=agency.id,
         after={"item": item.key, "version": version.number, "parameters": values, "sla_tier": tier},
     )
     if submit:
-        submit_checked(session, actor, order)
-    session.add(order)
-    session.flush()
+        submit_checked(session, actor, draft)
+    order = _insert(session, draft)
     carry_out_if_approved(session, order)
+    return order
+
+
+# A new order and its rows are inserted by these, one statement per table, instead of
+# by the unit of work, whose flush was the costliest step of a submission. Being
+# ORM-enabled, each answers with its rows as persistent objects in the identity map.
+# Timeline rows differ in which columns are None: rendered as NULLs, they all go in one
+# batch (so each is given every column). Built once, at import.
+_INSERT_ORDER = insert(Order).returning(Order)
+_INSERT_COSTS = insert(OrderQuotaCost).returning(OrderQuotaCost)
+_INSERT_STEPS = insert(ApprovalStep).returning(ApprovalStep, sort_by_parameter_order=True)
+_INSERT_EVENTS = (
+    insert(OrderEvent)
+    .execution_options(render_nulls=True)
+    .returning(OrderEvent, sort_by_parameter_order=True)
+)
+# All but the id, which the database gives, and the version counter, set by the insert
+# as by a flush.
+_ORDER_COLUMNS = [c.key for c in Order.__table__.columns if c.key not in ("id", "version")]
+
+
+def _insert(session, draft):
+    """Write a new order decided in memory, with its quota cost, approval steps and
+    timeline; returns the order as inserted, its collections those rows (the draft
+    itself never joins the session)."""
+    order = session.scalars(_INSERT_ORDER, [{k: getattr(draft, k) for k in _ORDER_COLUMNS}]).one()
+    # The audit events recorded against the draft read its id when they are written.
+    draft.id = order.id
+    costs = [
+        {"order_id": order.id, "resource": c.resource, "amount": c.amount} for c in draft.costs
+    ]
+    set_committed_value(order, "costs", session.scalars(_INSERT_COSTS, costs).all())
+    steps = [{"order_id": order.id, "seq": step.seq, "role": step.role} for step in draft.steps]
+    set_committed_value(
+        order, "steps", session.scalars(_INSERT_STEPS, steps).all() if steps else []
+    )
+    now = utcnow()
+    events = [
+        {
+            "order_id": order.id,
+            "occurred_at": now,
+            "actor_id": event.actor_id,
+            "kind": event.kind,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "comment": event.comment,
+        }
+        for event in draft.events
+    ]
+    set_committed_value(order, "events", session.scalars(_INSERT_EVENTS, events).all())
     return order
 
 

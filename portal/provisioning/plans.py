@@ -1,10 +1,10 @@
-"""Planning: turn an approved order, or a day-2 request, into an Operation with all
-its steps, added to the session (the caller commits it before any cloud call)."""
+"""Planning: turn an approved order, or a day-2 request, into an operation with all
+its steps (the caller commits it before any cloud call)."""
 
 import secrets
 
 from portal.core.sealing import seal
-from portal.provisioning.models import Operation, OperationStep
+from portal.provisioning.models import Operation, OperationStep, new_operation_id
 from portal.provisioning.states import StepState
 
 # Step fields that are the handler's parameters (the rest describe the step itself).
@@ -19,13 +19,14 @@ def _agency_spec(agency):
     }
 
 
-def provision_operation(order, resource):
-    """The operation that makes the order's resource, by its catalog version's plan."""
+def provision_operation(order, resource_id, name):
+    """The operation that makes the order's resource, by its catalog version's plan, as
+    the rows to insert: the operation's (with a new id) and its steps'."""
     definition = order.catalog_version.definition
     spec = {
         **order.spec,
         **_agency_spec(order.agency),
-        "name": resource.name,
+        "name": name,
         "sla_tier": order.sla_tier,
         "item_kind": definition["kind"],
     }
@@ -46,15 +47,16 @@ def provision_operation(order, resource):
         spec["db_name"] = f"jy{order.id}_{order.spec[definition['provisioning']['name_from']]}"
         spec["db_owner"] = f"jy{order.id}_owner"
         sealed = seal(secrets.token_urlsafe(18))
-    return _operation(
-        "provision",
-        order.agency_id,
-        spec,
-        steps,
-        order=order,
-        resource=resource,
-        sealed_secret=sealed,
-    )
+    operation = {
+        "id": new_operation_id(),
+        "kind": "provision",
+        "agency_id": order.agency_id,
+        "order_id": order.id,
+        "resource_id": resource_id,
+        "spec": spec,
+        "sealed_secret": sealed,
+    }
+    return operation, [{**row, "operation_id": operation["id"]} for row in _step_rows(steps)]
 
 
 def _custom_flavor(spec):
@@ -75,28 +77,25 @@ def action_operation(resource, kind, steps, actor=None, **extra):
         **extra,
     }
     planned = [(name, action, params, False) for name, action, params in steps]
-    return _operation(kind, resource.agency_id, spec, planned, resource=resource, actor=actor)
-
-
-def _operation(
-    kind, agency_id, spec, steps, *, order=None, resource=None, actor=None, sealed_secret=None
-):
     return Operation(
         kind=kind,
-        agency_id=agency_id,
-        order_id=order.id if order else None,
+        agency_id=resource.agency_id,
         resource=resource,
         requested_by_id=actor.id if actor else None,
         spec=spec,
-        sealed_secret=sealed_secret,
-        steps=[
-            OperationStep(
-                seq=seq,
-                name=name,
-                action=action,
-                params=params,
-                state=StepState.SKIPPED if skipped else StepState.PENDING,
-            )
-            for seq, (name, action, params, skipped) in enumerate(steps, 1)
-        ],
+        steps=[OperationStep(**row) for row in _step_rows(planned)],
     )
+
+
+def _step_rows(steps):
+    """The steps' columns, numbered in order, from (name, action, params, skipped)."""
+    return [
+        {
+            "seq": seq,
+            "name": name,
+            "action": action,
+            "params": params,
+            "state": StepState.SKIPPED if skipped else StepState.PENDING,
+        }
+        for seq, (name, action, params, skipped) in enumerate(steps, 1)
+    ]

@@ -9,8 +9,9 @@ from flask import json
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.api.schemas import OrderPage
+from portal.api.schemas import OrderDetailOut, OrderPage
 from portal.catalog.service import sync_catalog
+from portal.orders.models import Order
 from portal.orders.service import list_orders
 from tests.conftest import database
 
@@ -181,6 +182,28 @@ def test_the_order_list_answers_what_order_out_dumps(app, api, username, query):
         )
         dumped = OrderPage().dump({"total": total, "page": page, "orders": orders})
         assert orders and answer.get_json() == json.loads(json.dumps(dumped))
+
+
+def test_a_submission_answers_what_order_detail_out_dumps(app, api):
+    """The answer to a submission is built from the order, not dumped by OrderDetailOut:
+    the same JSON, approved at once, awaiting approval, a draft, and a form sent again
+    once its order has a decided step."""
+
+    def submitted(body):
+        answer = api("member.a").post("/api/v1/orders", json=body)
+        assert answer.status_code == 201
+        with app.test_request_context(), database(app) as session:
+            order = session.get(Order, answer.get_json()["id"])
+            assert answer.get_json() == json.loads(json.dumps(OrderDetailOut().dump(order)))
+        return answer.get_json()
+
+    volume = {"volume_name": "logs", "size_gb": 50, "purpose": "p"}
+    assert submitted({"item": "volume", "parameters": volume})["state"] == "approved"
+    again = {**VM, "client_token": "tok-answer-1"}
+    waiting = submitted(again)
+    assert submitted({**VM, "submit": False})["state"] == "draft"
+    api("manager.a").post(f"/api/v1/orders/{waiting['id']}/approve", json={"comment": "ok"})
+    assert submitted(again)["steps"][0]["decided_by"] == "manager.a"
 
 
 def test_a_disabled_users_token_is_refused(app, api, world):

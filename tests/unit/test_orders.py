@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from portal.core.audit import AuditEvent
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded
-from portal.orders.models import Order
+from portal.inventory.models import Resource
+from portal.orders.models import Order, OrderEvent
 from portal.orders.quota import headroom
 from portal.orders.service import (
     approval_queue,
@@ -18,6 +19,7 @@ from portal.orders.service import (
     submit_order,
 )
 from portal.orders.states import OrderState
+from portal.provisioning.models import Operation
 from portal.tenancy.service import set_quotas
 
 VM_MEDIUM = {"hostname": "web-1", "flavor": "medium", "purpose": "门户网站"}
@@ -277,10 +279,14 @@ def test_a_form_token_reused_for_another_item_is_refused(session, user):
 
 def test_a_submission_is_written_once_in_its_final_state(session, user):
     """The order row is inserted approved (version 1, never updated) with its whole
-    timeline, and its audit events name it although it had no id when they were made."""
+    timeline, and its audit events name it although it had no id when they were made.
+    Its rows are the session's own objects, and its resource and operation are planned."""
     order = create_order(session, user("member.a"), "volume", SMALL_VOLUME)
     assert (order.state, order.version) == (OrderState.APPROVED, 1)
     assert [e.kind for e in order.events] == ["created", "submitted", "auto_approved"]
+    events = session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id))
+    assert sorted(events, key=lambda e: e.id) == order.events  # the same objects
+    assert order.quota_cost == {"disk_gb": 50} and order.steps == []
     session.commit()
     actions = session.scalars(
         select(AuditEvent.action)
@@ -288,6 +294,21 @@ def test_a_submission_is_written_once_in_its_final_state(session, user):
         .order_by(AuditEvent.id)
     ).all()
     assert actions == ["order.created", "order.submitted", "order.auto_approved"]
+    resource = session.scalar(select(Resource).where(Resource.order_id == order.id))
+    assert (resource.state, resource.version, resource.name) == ("provisioning", 1, "logs")
+    operation = session.scalar(select(Operation).where(Operation.order_id == order.id))
+    assert (operation.state, operation.resource_id) == ("queued", resource.id)
+    assert [(s.seq, s.name) for s in operation.steps] == [
+        (1, "prepare_project"),
+        (2, "create_volume"),
+    ]
+    planned = session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "operation.provision.planned",
+            AuditEvent.object_id == operation.id,
+        )
+    )
+    assert planned.after == {"order": order.id, "resource": resource.id}
 
 
 def test_a_refused_submission_writes_nothing(session, user):
