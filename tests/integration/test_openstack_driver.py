@@ -9,7 +9,6 @@ its agency projects.
 
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -144,36 +143,6 @@ def test_server_lifecycle(driver, project, made):
     assert driver.find_server(project, operation_id) is None
     assert driver.get_server(project, server.id) is None
     driver.delete_server(project, server.id)  # gone already: not an error
-
-
-def test_concurrent_waits_share_one_list_a_tick(driver, project, made):
-    """Four servers waited for at once: each looks on its own only at first, then all
-    read the project's watch, whose lists (changes-since, Nova's clock) show each one
-    ACTIVE, and later DELETED."""
-    servers = [boot(driver, project, made) for _ in range(4)]
-    watch = driver._watch(project)
-    lists = []
-    listing = watch._list_changed
-
-    def counted(since):
-        lists.append(since)
-        return listing(since)
-
-    watch._list_changed = counted
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        waits = [
-            pool.submit(driver.wait_server, project, server.id, "active", WAIT)
-            for server in servers
-        ]
-        assert {wait.result().status for wait in waits} == {"active"}
-        assert lists, "the waits went past their first quick looks"
-        deletes = [pool.submit(driver.delete_server, project, server.id) for server in servers]
-        for delete in deletes:
-            delete.result()
-    assert all(driver.get_server(project, server.id) is None for server in servers)
-    # What a wait for a deletion reads in the watch's list: the server, DELETED.
-    listed = {server.id: server.status for server in listing(min(lists))}
-    assert {listed.get(server.id) for server in servers} == {"DELETED"}
 
 
 def test_missing_server(driver, project):

@@ -21,15 +21,10 @@ Choices the interface leaves open:
   our side: Cinder can filter by metadata, but for non-admins only where its
   resource_filters.json allows it, and a deployment may not ship that file (the
   devcloud does not: Cinder then answers 400 "Invalid filters").
-- A wait for a server looks at it alone a few times, quickly, then reads its project's
-  watch (server_watch.py): one list of the project's changed servers a tick for every
-  wait of this process, so a burst of builds does not ask Nova (and Neutron, which Nova
-  asks for each server it shows) once per server per look.
 """
 
 import threading
 import time
-from contextlib import ExitStack
 
 import openstack
 
@@ -51,7 +46,6 @@ from portal.provisioning.drivers.openstack_objects import (
     snapshot_object,
     volume_object,
 )
-from portal.provisioning.drivers.server_watch import ServerWatch
 
 PROJECT_PREFIX = "jiyun-"
 # Enough to act in the project; the cloud-wide work uses the main connection.
@@ -68,10 +62,6 @@ LIST_PAGE = 50
 # Waits look often at first, then less often, but at least every half second: what is
 # ready is seen within that (bench/provision: a 2 s cap cost the burst ~1 s a server).
 POLL_GROWTH, MAX_POLL_SECONDS = 1.5, 0.5
-# A server wait looks on its own until its looks are this far apart, then reads its
-# project's watch (a list a tick for all waits: server_watch.TICK_SECONDS); if the
-# watch's lists leave the server out this many times running, it looks on its own.
-WATCH_AFTER_SECONDS, LOOK_ALONE_AFTER = 0.25, 20
 
 
 class OpenStackDriver(CloudDriver):
@@ -86,7 +76,6 @@ class OpenStackDriver(CloudDriver):
         self._conn = self._connect(cloud_name)
         self._lock = threading.Lock()
         self._projects = {}  # project id → its Connection
-        self._watches = {}  # project id → its ServerWatch
         self._ids = {}  # ("flavor" | "image" | "network", name) → id
 
     @staticmethod
@@ -132,17 +121,6 @@ class OpenStackDriver(CloudDriver):
             if conn is None:
                 conn = self._projects[project_id] = self._conn.connect_as(project_id=project_id)
             return conn
-
-    def _watch(self, project_id):
-        """The project's server watch, shared by this process's waits in it."""
-        conn = self._in(project_id)
-        with self._lock:
-            watch = self._watches.get(project_id)
-            if watch is None:
-                watch = self._watches[project_id] = ServerWatch(
-                    lambda since: conn.compute.servers(changes_since=since, limit=LIST_PAGE)
-                )
-            return watch
 
     def _id_of(self, kind, name):
         """A flavour's, image's or network's id by its name; cached, as names stay."""
@@ -204,26 +182,20 @@ class OpenStackDriver(CloudDriver):
     def wait_server(self, project_id, server_id, status, timeout):
         if status not in NOVA_TARGET:
             raise ValueError(f"cannot wait for a server to be {status!r}")
-        server = self._settle(project_id, server_id, NOVA_TARGET[status], timeout)
+        server = self._settle(self._in(project_id), server_id, NOVA_TARGET[status], timeout)
         return server_object(server) if server else None
 
-    def _settle(self, project_id, server_id, nova_status, timeout=None):
+    def _settle(self, conn, server_id, nova_status, timeout=None):
         """Wait until the server is NOVA_STATUS (None: gone) with no task under way:
-        right after a reboot or a resize the old status shows for a moment. The first
-        looks are its own; a longer wait reads the project's watch (server_watch.py)."""
-        conn = self._in(project_id)
+        right after a reboot or a resize the old status shows for a moment."""
 
-        def look():
+        def check():
             try:
-                return conn.compute.get_server(server_id)
+                server = conn.compute.get_server(server_id)
             except NotFound:
                 if nova_status is None:
-                    return None
+                    return True, None
                 raise NotFoundInCloud(f"Server {server_id} does not exist.") from None
-
-        def settled(server):
-            if server is None:  # gone, and that was waited for
-                return True, None
             if nova_status is None and server.status in ("DELETED", "SOFT_DELETED"):
                 return True, None
             if server.status == nova_status and not server.task_state:
@@ -233,36 +205,7 @@ class OpenStackDriver(CloudDriver):
                 raise CloudError(server_fault(server))
             return False, f"Server {server_id} is {server.status} ({server.task_state})"
 
-        timeout = timeout or self.action_timeout
-        deadline = time.monotonic() + timeout
-        interval = self.poll_interval
-        server = look()
-        unlisted = 0
-        with ExitStack() as stack:
-            next_look = None
-            while True:
-                done, answer = settled(server)
-                if done:
-                    return answer
-                if time.monotonic() >= deadline:
-                    raise TransientCloudError(
-                        f"{answer}, not {nova_status or 'gone'}, after {timeout} s."
-                    )
-                if next_look is None and interval < WATCH_AFTER_SECONDS:
-                    time.sleep(interval)
-                    interval *= POLL_GROWTH
-                    server = look()
-                    continue
-                if next_look is None:
-                    next_look = stack.enter_context(self._watch(project_id).waiting(server))
-                listed, shown = next_look()
-                unlisted = 0 if shown is not None else unlisted + 1
-                if listed and unlisted < LOOK_ALONE_AFTER:
-                    server = shown or server
-                else:
-                    # The list failed, or has long left the server out: a build request
-                    # not yet in a cell, or a deleted server's row purged.
-                    server, unlisted = look(), 0
+        return self._poll(check, timeout, nova_status or "gone")
 
     def _poll(self, check, timeout, wanted):
         """Call CHECK until it answers (True, result), and return the result; it
@@ -296,7 +239,7 @@ class OpenStackDriver(CloudDriver):
             # Nova refuses what the state forbids (409), saying why; a task under
             # way makes that refusal transient (openstack_errors).
             getattr(conn.compute, action)(server_id)
-            server = self._settle(project_id, server_id, nova_status)
+            server = self._settle(conn, server_id, nova_status)
         return server_object(server)
 
     @translated
@@ -304,7 +247,7 @@ class OpenStackDriver(CloudDriver):
         # Always reboots: no state says "already rebooted".
         conn = self._in(project_id)
         conn.compute.reboot_server(server_id, "SOFT")
-        return server_object(self._settle(project_id, server_id, "ACTIVE"))
+        return server_object(self._settle(conn, server_id, "ACTIVE"))
 
     @translated
     def resize_server(self, project_id, server_id, flavor):
@@ -319,17 +262,17 @@ class OpenStackDriver(CloudDriver):
             if server.flavor.name == flavor and not server.task_state:
                 return server_object(server)
             conn.compute.resize_server(server_id, self._id_of("flavor", flavor))
-            self._settle(project_id, server_id, "VERIFY_RESIZE")
+            self._settle(conn, server_id, "VERIFY_RESIZE")
         conn.compute.confirm_server_resize(server_id)
         # A server resized while stopped stays stopped.
         final = "SHUTOFF" if server.status == "SHUTOFF" else "ACTIVE"
-        return server_object(self._settle(project_id, server_id, final))
+        return server_object(self._settle(conn, server_id, final))
 
     @translated
     def delete_server(self, project_id, server_id):
         conn = self._in(project_id)
         conn.compute.delete_server(server_id, ignore_missing=True)
-        self._settle(project_id, server_id, None)
+        self._settle(conn, server_id, None)
 
     # Volumes and snapshots
     @translated
