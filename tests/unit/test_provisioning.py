@@ -209,6 +209,7 @@ def test_a_cloud_its_settings_cannot_reach_is_said_once_and_tried_again(
 
     order = approved(session, user, "volume", SMALL_VOLUME)
     operation_id = operation_of(session, order).id
+    session.rollback()  # the task has its own session: on SQLite this one's BEGIN holds the lock
     # A real openstacksdk, asked for a cloud its clouds.yaml does not name.
     monkeypatch.setitem(app.config, "CLOUD_DRIVER", "openstack")
     monkeypatch.setitem(app.config, "OS_CLOUD", "no-such-cloud")
