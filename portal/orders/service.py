@@ -2,7 +2,7 @@
 the caller commits once."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -10,11 +10,12 @@ from catalog.form import auto_approvable, quota_cost, resolve_spec, validate_par
 from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
 from portal.billing.budgets import order_over_budget
-from portal.catalog.models import CatalogItem
+from portal.catalog.models import CatalogItem, CatalogItemVersion
 from portal.catalog.service import get_item
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.core.rows import insert_as_loaded
 from portal.inventory import leases
 from portal.inventory.models import Resource
 from portal.inventory.service import start_action
@@ -113,9 +114,9 @@ def create_order(
             {"catalog_version": _l("Stale: the item has a newer version.")},
         )
     values, spec, cost, tier = validate_order_form(version, raw_params, sla_tier)
-    # Decided in full as a draft that never joins the session, then written once, in its
-    # final state (autoflush cannot write a draft while the quota check queries). The
-    # related objects are given as well as their ids: the checks read them.
+    # Decided in full as a draft outside the session, then written once, in its final
+    # state (autoflush cannot write a draft while the quota check queries). The related
+    # objects are given as well as their ids: the checks read them.
     draft = Order(
         created_at=utcnow(),  # before it is decided, though inserted after
         purpose="new",
@@ -151,54 +152,23 @@ def create_order(
     return order
 
 
-# A new order and its rows are inserted by these, one statement per table, instead of
-# by the unit of work, whose flush was the costliest step of a submission. Being
-# ORM-enabled, each answers with its rows as persistent objects in the identity map.
-# Timeline rows differ in which columns are None: rendered as NULLs, they all go in one
-# batch (so each is given every column). Built once, at import.
-_INSERT_ORDER = insert(Order).returning(Order)
-_INSERT_COSTS = insert(OrderQuotaCost).returning(OrderQuotaCost)
-_INSERT_STEPS = insert(ApprovalStep).returning(ApprovalStep, sort_by_parameter_order=True)
-_INSERT_EVENTS = (
-    insert(OrderEvent)
-    .execution_options(render_nulls=True)
-    .returning(OrderEvent, sort_by_parameter_order=True)
-)
-# All but the id, which the database gives, and the version counter, set by the insert
-# as by a flush.
-_ORDER_COLUMNS = [c.key for c in Order.__table__.columns if c.key not in ("id", "version")]
-
-
 def _insert(session, draft):
     """Write a new order decided in memory, with its quota cost, approval steps and
-    timeline; returns the order as inserted, its collections those rows (the draft
-    itself never joins the session)."""
-    order = session.scalars(_INSERT_ORDER, [{k: getattr(draft, k) for k in _ORDER_COLUMNS}]).one()
-    # The audit events recorded against the draft read its id when they are written.
-    draft.id = order.id
-    costs = [
-        {"order_id": order.id, "resource": c.resource, "amount": c.amount} for c in draft.costs
-    ]
-    set_committed_value(order, "costs", session.scalars(_INSERT_COSTS, costs).all())
-    steps = [{"order_id": order.id, "seq": step.seq, "role": step.role} for step in draft.steps]
-    set_committed_value(
-        order, "steps", session.scalars(_INSERT_STEPS, steps).all() if steps else []
-    )
+    timeline, as plain rows (one statement per table: the unit of work's flush was the
+    costliest step of a submission), then add it to the session as if loaded."""
+    children = {key: list(getattr(draft, key)) for key in ("costs", "steps", "events")}
+    draft.version = 1  # the version counter's first value, as a flush sets it
+    insert_as_loaded(session, [draft])
     now = utcnow()
-    events = [
-        {
-            "order_id": order.id,
-            "occurred_at": now,
-            "actor_id": event.actor_id,
-            "kind": event.kind,
-            "from_state": event.from_state,
-            "to_state": event.to_state,
-            "comment": event.comment,
-        }
-        for event in draft.events
-    ]
-    set_committed_value(order, "events", session.scalars(_INSERT_EVENTS, events).all())
-    return order
+    for event in children["events"]:
+        event.occurred_at = now
+    for key, rows in children.items():
+        for row in rows:
+            row.order_id = draft.id
+        insert_as_loaded(session, rows)
+        set_committed_value(draft, key, rows)  # loaded, even when empty
+    session.add(draft)
+    return draft
 
 
 def submit_order(session, actor, order_id, expected_version=None):
@@ -262,7 +232,10 @@ def submit_checked(session, actor, order):
             "auto_approved",
         )
     else:
-        order.steps = [ApprovalStep(seq=index, role=role) for index, role in enumerate(chain, 1)]
+        order.steps = [
+            ApprovalStep(seq=index, role=role, state=StepState.PENDING)
+            for index, role in enumerate(chain, 1)
+        ]
         order.current_step = 1
         move_order(session, order, actor, OrderState.AWAITING_APPROVAL, "awaiting_approval")
 
@@ -393,13 +366,19 @@ def cancel_order(session, actor, order_id, comment=None, expected_version=None):
     return order
 
 
-def get_order(session, actor, order_id):
-    order = session.get(Order, order_id)
+def get_order(session, actor, order_id, options=()):
+    order = session.get(Order, order_id, options=options)
     if order is None or not can_view_order(actor, order):
         raise NotFound(_l("No such request."))
     return order
 
 
+# An order's detail, as the API answers it, names its requester and item version: not
+# the requester's roles, nor the version's definition.
+DETAIL_LOADS = (
+    joinedload(Order.created_by).lazyload(User.role_rows),
+    joinedload(Order.catalog_version).load_only(CatalogItemVersion.number),
+)
 # A list needs the requester's name, not the requester's agency.
 LIST_LOADS = (joinedload(Order.created_by).lazyload(User.agency),)
 # Pages also show the item's name, which lives in the version's definition.

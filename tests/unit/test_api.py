@@ -184,17 +184,22 @@ def test_the_order_list_answers_what_order_out_dumps(app, api, username, query):
         assert orders and answer.get_json() == json.loads(json.dumps(dumped))
 
 
-def test_a_submission_answers_what_order_detail_out_dumps(app, api):
-    """The answer to a submission is built from the order, not dumped by OrderDetailOut:
-    the same JSON, approved at once, awaiting approval, a draft, and a form sent again
-    once its order has a decided step."""
+def test_an_order_is_answered_as_order_detail_out_dumps(app, api):
+    """The answers to a submission and to a read of the order (its author's and its
+    approver's) are built from the order, not dumped by OrderDetailOut: the same JSON,
+    approved at once, awaiting approval, a draft, and a form sent again once its order
+    has a decided step."""
 
     def submitted(body):
         answer = api("member.a").post("/api/v1/orders", json=body)
         assert answer.status_code == 201
+        path = f"/api/v1/orders/{answer.get_json()['id']}"
+        reads = [api(reader).get(path) for reader in ("member.a", "manager.a")]
         with app.test_request_context(), database(app) as session:
             order = session.get(Order, answer.get_json()["id"])
-            assert answer.get_json() == json.loads(json.dumps(OrderDetailOut().dump(order)))
+            dumped = json.loads(json.dumps(OrderDetailOut().dump(order)))
+        assert answer.get_json() == dumped
+        assert [read.get_json() for read in reads] == [dumped, dumped]
         return answer.get_json()
 
     volume = {"volume_name": "logs", "size_gb": 50, "purpose": "p"}
