@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import ApiToken, LoginAttempt, User, UserRole, new_session_epoch
@@ -127,7 +127,8 @@ def change_password(session, user, current_password, new_password):
 
 def reset_password(session, actor, user_id, new_password):
     """An administrator gives a user a temporary password (told to them in person): every
-    session of theirs ends, and they choose their own at the next login. Only flushes."""
+    session and API token of theirs ends (a reset answers a lost or stolen account), and
+    they choose their own password at the next login. Only flushes."""
     if not actor.has_role(Role.ADMIN):
         raise Forbidden(_l("Only an administrator resets passwords."))
     user = session.get(User, user_id)
@@ -140,7 +141,21 @@ def reset_password(session, actor, user_id, new_password):
     user.password_changed_at = utcnow()
     user.must_change_password = True
     user.session_epoch = new_session_epoch()
-    audit.record(session, actor, "user.password_reset", "user", user.id, agency_id=user.agency_id)
+    revoked = session.scalars(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .returning(ApiToken.prefix)
+    ).all()
+    audit.record(
+        session,
+        actor,
+        "user.password_reset",
+        "user",
+        user.id,
+        agency_id=user.agency_id,
+        after={"api_tokens_revoked": sorted(revoked)},
+    )
     session.flush()
     return user
 

@@ -147,9 +147,12 @@ def test_vendor_staff_need_a_vendor_which_the_audit_keeps(app, as_user, world):
         assert updated.after["vendor_id"] == world.vendors["v1"]
 
 
-def test_a_reset_password_ends_the_sessions_and_is_replaced_at_the_next_login(app, as_user, world):
+def test_a_reset_password_ends_the_sessions_and_is_replaced_at_the_next_login(
+    app, as_user, world, api
+):
     member = as_user("member.a")
     assert member.get("/orders/").status_code == 200
+    assert api("member.a").get("/api/v1/me").status_code == 200
     admin = as_user("admin")
     user_id = world.users["member.a"]
     page = f"/admin/users/{user_id}"
@@ -160,6 +163,8 @@ def test_a_reset_password_ends_the_sessions_and_is_replaced_at_the_next_login(ap
     done = admin.post(f"{page}/password", data=user_form(admin, page, password="Temp-pass-2026"))
     assert done.status_code == 302 and "was reset" in admin.get(page).get_data(as_text=True)
     assert member.get("/orders/").status_code == 302  # the old session ended
+    assert api("member.a").get("/api/v1/me").status_code == 401  # and so did the API token
+    assert api("member.t").get("/api/v1/me").status_code == 200  # nobody else's
 
     client = app.test_client()
     login(client, "member.a", "Temp-pass-2026")
@@ -180,6 +185,7 @@ def test_a_reset_password_ends_the_sessions_and_is_replaced_at_the_next_login(ap
     with database(app) as session:
         trace = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password_reset"))
         assert trace.actor_name == "admin" and trace.object_id == str(user_id)
+        assert trace.after == {"api_tokens_revoked": [world.tokens["member.a"][:10]]}
         assert "Temp-pass" not in repr((trace.before, trace.after, trace.note))
         assert not session.get(User, user_id).must_change_password
 
