@@ -185,6 +185,9 @@ def _write_usage_lines(session, bill_ids, start, end, pieces, now):
         JOIN bills b ON b.agency_id = g.agency_id AND b.id IN :bill_ids
         LEFT JOIN bill_rates r ON r.bill_id = b.id AND r.period_start = g.period_start
              AND r.metric = g.metric AND r.dimension = g.dimension AND r.sla_tier = g.sla_tier
+        -- ids in this order: the lines come out the same when the bill is made again
+        -- (without it, a GROUP BY's rows come in whatever order the plan gives)
+        ORDER BY b.id, g.resource_id, g.metric, g.dimension, g.sla_tier, g.period_start
         """  # noqa: S608 - only placeholders and constants are formatted in
     ).bindparams(
         bindparam("bill_ids", expanding=True),
