@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import User, UserRole
 from portal.accounts.roles import Role
-from portal.billing.estimates import HOURS_PER_MONTH, order_price, rated_usage, service_fees
+from portal.billing.estimates import HOURS_PER_MONTH, order_price, rated_usage_of, service_fees
 from portal.billing.models import Budget
 from portal.billing.periods import (
     BILLING_ZONE,
@@ -105,11 +105,11 @@ def spent_in_year(session, agency, year, now=None):
             spent += sum((bill.total for bill in bills), Decimal(0))
             continue
         start, end = month_bounds(month)
+        rated, pieces = rated_usage_of(subtree, session, start, end)
         for member in subtree:
-            rated, pieces = rated_usage(session, member, start, end)
-            if rated:
-                spent += sum((line.amount for line in rated), Decimal(0))
-                spent += service_fees(member, rated, pieces)
+            if member.id in rated:
+                spent += sum((line.amount for line in rated[member.id]), Decimal(0))
+                spent += service_fees(member, rated[member.id], pieces)
     return spent
 
 
@@ -117,11 +117,16 @@ def budgets_over(session, agency, extra, now=None):
     """The budgets (of the agency and its ancestors) that `extra` more would exceed."""
     now = now or utcnow()
     year = now.astimezone(BILLING_ZONE).year
+    # Only a subtree with a budget is worth the sum of its year.
+    budgets = session.scalars(
+        select(Budget).where(Budget.agency_id.in_(agency.ancestor_ids), Budget.year == year)
+    ).all()
     over = []
-    for ancestor_id in agency.ancestor_ids:
-        ancestor = session.get(Agency, ancestor_id)
-        status = budget_status(session, ancestor, year, now)
-        if status.budget is not None and status.spent + extra > status.budget:
+    for budget in sorted(budgets, key=lambda budget: agency.ancestor_ids.index(budget.agency_id)):
+        status = BudgetStatus(
+            budget.agency, year, budget.amount, spent_in_year(session, budget.agency, year, now)
+        )
+        if status.spent + extra > status.budget:
             over.append(status)
     return over
 

@@ -55,15 +55,24 @@ def line_amount(quantity, rate):
 def rated_usage(session, agency, start, end, *, resource_id=None):
     """The agency's own usage in [start, end) priced like its bill would be, and the
     price periods: ([RatedUsage], [(start, end, definition)])."""
+    rated, pieces = rated_usage_of([agency], session, start, end, resource_id=resource_id)
+    return rated.get(agency.id, []), pieces
+
+
+def rated_usage_of(agencies, session, start, end, *, resource_id=None):
+    """rated_usage for several agencies at once, one query per price period:
+    ({agency id: [RatedUsage]}, [(start, end, definition)])."""
     try:
         pieces = periods([row.definition for row in current_price_lists(session)], start, end)
     except NoPriceInEffect:
-        return [], []
-    rated = []
+        return {}, []
+    by_id = {agency.id: agency for agency in agencies}
+    rated = {}
     for piece_start, piece_end, definition in pieces:
         rates = Rates(definition)
         query = (
             select(
+                UsageRecord.agency_id,
                 UsageRecord.resource_id,
                 UsageRecord.metric,
                 UsageRecord.dimension,
@@ -71,11 +80,12 @@ def rated_usage(session, agency, start, end, *, resource_id=None):
                 func.sum(UsageRecord.quantity),
             )
             .where(
-                UsageRecord.agency_id == agency.id,
+                UsageRecord.agency_id.in_(list(by_id)),
                 UsageRecord.hour >= piece_start,
                 UsageRecord.hour < piece_end,
             )
             .group_by(
+                UsageRecord.agency_id,
                 UsageRecord.resource_id,
                 UsageRecord.metric,
                 UsageRecord.dimension,
@@ -84,11 +94,12 @@ def rated_usage(session, agency, start, end, *, resource_id=None):
         )
         if resource_id is not None:
             query = query.where(UsageRecord.resource_id == resource_id)
-        for resource, metric, dimension, tier, quantity in session.execute(query):
+        for agency_id, resource, metric, dimension, tier, quantity in session.execute(query):
+            agency = by_id[agency_id]
             rate = rates.rate(metric, dimension, tier, agency.kind, agency.code)
             quantity = int(quantity)
             amount = line_amount(quantity, rate) if rate is not None else Decimal(0)
-            rated.append(
+            rated.setdefault(agency_id, []).append(
                 RatedUsage(resource, metric, dimension, tier, piece_start, quantity, rate, amount)
             )
     return rated, pieces
