@@ -15,7 +15,7 @@ from billing.metrics import SECONDS_PER_HOUR, accrual_rates
 from billing.prices import NoPriceInEffect, Rates, periods
 from portal.billing.models import MeteredHour, UsageRecord
 from portal.billing.periods import HOUR, month_bounds, month_of
-from portal.billing.prices import current_price_lists
+from portal.billing.prices import price_definitions_in_force
 from portal.core.db import utcnow
 
 CENT = Decimal("0.01")
@@ -63,7 +63,7 @@ def rated_usage_of(agencies, session, start, end, *, resource_id=None):
     """rated_usage for several agencies at once, one query per price period:
     ({agency id: [RatedUsage]}, [(start, end, definition)])."""
     try:
-        pieces = periods([row.definition for row in current_price_lists(session)], start, end)
+        pieces = periods(price_definitions_in_force(session), start, end)
     except NoPriceInEffect:
         return {}, []
     by_id = {agency.id: agency for agency in agencies}
@@ -147,7 +147,7 @@ def order_price(session, agency, item_key, kind, size, sla_tier, now=None):
     """What a resource of this size costs a month of 730 hours at today's prices,
     with the operations service fee; None when no price list prices it."""
     now = now or utcnow()
-    lists = [row.definition for row in current_price_lists(session)]
+    lists = price_definitions_in_force(session)
     try:
         ((_start, _end, definition),) = periods(lists, now, now + _SECOND)
     except NoPriceInEffect:

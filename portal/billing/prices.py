@@ -5,7 +5,7 @@ nothing; revisions are kept as portal.core.versioned keeps them, so finance can 
 every revision with who loaded it and why.
 """
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from billing.metrics import METRICS
 from billing.prices import load_price_lists
@@ -40,6 +40,31 @@ def sync_price_lists(session, actor, directory, note=None):
 def current_price_lists(session):
     """The revisions in force, by effective date."""
     return current_versions(session, PriceList)
+
+
+# What pricing reads, on the session's connection: every order's budget check prices
+# it, and an ORM query cost that check most of its time. A loaded revision never
+# changes (a sync adds a new one), so its definition is read and parsed once per
+# process, named by its digest. Built once, at import.
+_DIGESTS_IN_FORCE = (
+    select(PriceList.digest)
+    .where(PriceList.superseded_at.is_(None), PriceList.withdrawn_at.is_(None))
+    .order_by(PriceList.effective_from)
+)
+_DEFINITIONS = select(PriceList.digest, PriceList.definition).where(
+    PriceList.digest.in_(bindparam("digests", expanding=True))
+)
+_definitions_by_digest = {}
+
+
+def price_definitions_in_force(session):
+    """The definitions of the revisions in force, by effective date (shared: read only)."""
+    connection = session.connection()
+    digests = connection.scalars(_DIGESTS_IN_FORCE).all()
+    missing = [digest for digest in digests if digest not in _definitions_by_digest]
+    if missing:
+        _definitions_by_digest.update(connection.execute(_DEFINITIONS, {"digests": missing}).all())
+    return [_definitions_by_digest[digest] for digest in digests]
 
 
 def price_list_history(session):
