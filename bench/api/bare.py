@@ -91,7 +91,6 @@ RESOURCE_USAGE = text("""
     SELECT c.resource, sum(c.amount) FROM resource_quota_costs c
     JOIN resources r ON r.id = c.resource_id JOIN agencies a ON a.id = r.agency_id
     WHERE a.path LIKE :path || '%' AND r.state = ANY(:states) GROUP BY c.resource""")
-AGENCY_QUOTAS = text('SELECT resource, "limit" FROM quotas WHERE agency_id = :agency_id')
 INSERT_RESOURCE = text("""
     INSERT INTO resources (agency_id, order_id, item_id, catalog_version_id, kind, name,
         state, sla_tier, size, cloud, created_at, version)
@@ -340,12 +339,10 @@ def _plan(conn, caller, item, order, order_id):
         params = {key: step[key] for key in ("playbook", "size_from", "name_suffix") if key in step}
         skipped = "only_if" in step and not spec.get(step["only_if"])
         steps.append((step["name"], step["action"], params, "skipped" if skipped else "pending"))
-    quotas = dict(conn.execute(AGENCY_QUOTAS, {"agency_id": caller.agency_id}).all())
     op_spec = {
         **spec,
         "agency_code": caller.code,
         "project_id": caller.cloud_project_id,
-        "quotas": quotas,
         "name": str(spec[plan["name_from"]]),
         "sla_tier": order["sla_tier"],
         "item_kind": definition["kind"],

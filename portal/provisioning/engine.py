@@ -25,6 +25,7 @@ from portal.provisioning.drivers.base import CloudError, TransientCloudError
 from portal.provisioning.models import Operation, OperationEvent
 from portal.provisioning.states import OperationState, StepState
 from portal.provisioning.steps import HANDLERS, StepContext
+from portal.tenancy.models import Agency
 
 
 @dataclass
@@ -147,6 +148,7 @@ def _context(session, operation, runtime):
         results=operation.results(),
         secret=unseal(operation.sealed_secret) if operation.sealed_secret else None,
         emit=lambda kind, message, seq=None: _event(session, operation, kind, message, seq, True),
+        agency_quotas=lambda: session.get(Agency, operation.agency_id).quota_limits(),
     )
 
 

@@ -12,11 +12,8 @@ STEP_PARAMS = ("playbook", "size_from", "name_suffix")
 
 
 def _agency_spec(agency):
-    return {
-        "agency_code": agency.code,
-        "project_id": agency.cloud_project_id,
-        "quotas": agency.quota_limits(),
-    }
+    # Not its quotas: a project still to make is given those the agency has then.
+    return {"agency_code": agency.code, "project_id": agency.cloud_project_id}
 
 
 def provision_operation(order, resource_id, name):

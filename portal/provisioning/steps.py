@@ -30,6 +30,7 @@ class StepContext:
     results: dict = field(default_factory=dict)
     secret: str | None = None
     emit: object = None  # emit(kind, message): a line on the live timeline
+    agency_quotas: object = None  # agency_quotas(): the agency's {resource: limit} now
     # The step's first run: nothing can have been made yet, so nothing to look up.
     first_attempt: bool = False
 
@@ -60,11 +61,11 @@ def _volume_id(ctx):
 
 # Provisioning
 def prepare_project(ctx, _params):
-    # Made (with its quotas) for the agency's first resource and remembered on the
-    # agency; a quota change is pushed to the cloud when it is made (tenancy).
+    # Made (with the quotas the agency has then) for its first resource and remembered
+    # on the agency; a quota change is pushed to the cloud when it is made (tenancy).
     if ctx.spec.get("project_id"):
         return {"project_id": ctx.spec["project_id"]}
-    return {"project_id": ctx.driver.ensure_project(ctx.spec["agency_code"], ctx.spec["quotas"])}
+    return {"project_id": ctx.driver.ensure_project(ctx.spec["agency_code"], ctx.agency_quotas())}
 
 
 def create_server(ctx, _params):

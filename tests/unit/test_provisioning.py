@@ -283,9 +283,15 @@ def test_the_resource_is_recorded_once_per_order(session, user):
 
 def test_the_agency_project_is_made_once_and_follows_quota_changes(session, user, app):
     first = approved(session, user, "volume", SMALL_VOLUME)
-    run(session, operation_of(session, first))
     agency = first.agency
+    # The project is made with the quotas the agency has when it is made.
+    set_quotas(session, user("operator"), agency.id, {"instances": 7})
+    session.commit()
+    run(session, operation_of(session, first))
     project = agency.cloud_project_id
+    with sqlite3.connect(app.config["SIMULATED_CLOUD_PATH"]) as cloud:
+        (quotas,) = cloud.execute("SELECT quotas FROM projects WHERE id = ?", (project,)).fetchone()
+    assert json.loads(quotas) == agency.quota_limits() and json.loads(quotas)["instances"] == 7
     assert project == operation_of(session, first).resource.cloud["project_id"]
     # The next order of the agency uses the project without asking the cloud again.
     current_driver().reachable = False
