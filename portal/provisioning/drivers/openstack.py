@@ -46,6 +46,7 @@ from portal.provisioning.drivers.openstack_objects import (
     snapshot_object,
     volume_object,
 )
+from portal.provisioning.drivers.pacing import Paces
 
 PROJECT_PREFIX = "jiyun-"
 # Enough to act in the project; the cloud-wide work uses the main connection.
@@ -59,8 +60,9 @@ NotFound = openstack.exceptions.NotFoundException
 LIST_PAGE = 50
 
 
-# Waits look often at first, then less often, but at least every half second: what is
-# ready is seen within that (bench/provision: a 2 s cap cost the burst ~1 s a server).
+# Waits look often at first (after the quiet time pacing gives them), then less often,
+# but at least every half second: what is ready is seen within that (bench/provision: a
+# 2 s cap cost the burst ~1 s a server).
 POLL_GROWTH, MAX_POLL_SECONDS = 1.5, 0.5
 
 
@@ -77,6 +79,7 @@ class OpenStackDriver(CloudDriver):
         self._lock = threading.Lock()
         self._projects = {}  # project id → its Connection
         self._ids = {}  # ("flavor" | "image" | "network", name) → id
+        self._paces = Paces()
 
     @staticmethod
     @translated
@@ -182,10 +185,12 @@ class OpenStackDriver(CloudDriver):
     def wait_server(self, project_id, server_id, status, timeout):
         if status not in NOVA_TARGET:
             raise ValueError(f"cannot wait for a server to be {status!r}")
-        server = self._settle(self._in(project_id), server_id, NOVA_TARGET[status], timeout)
+        server = self._settle(
+            self._in(project_id), server_id, NOVA_TARGET[status], timeout, pace=f"server {status}"
+        )
         return server_object(server) if server else None
 
-    def _settle(self, conn, server_id, nova_status, timeout=None):
+    def _settle(self, conn, server_id, nova_status, timeout=None, *, pace=None):
         """Wait until the server is NOVA_STATUS (None: gone) with no task under way:
         right after a reboot or a resize the old status shows for a moment."""
 
@@ -205,22 +210,35 @@ class OpenStackDriver(CloudDriver):
                 raise CloudError(server_fault(server))
             return False, f"Server {server_id} is {server.status} ({server.task_state})"
 
-        return self._poll(check, timeout, nova_status or "gone")
+        return self._poll(check, timeout, nova_status or "gone", pace)
 
-    def _poll(self, check, timeout, wanted):
+    def _poll(self, check, timeout, wanted, pace=None):
         """Call CHECK until it answers (True, result), and return the result; it
-        answers (False, what the object is now) meanwhile."""
+        answers (False, what the object is now) meanwhile. PACE names the kind of wait,
+        whose recent ones say how long to sleep before looking again (pacing)."""
         timeout = timeout or self.action_timeout
-        deadline = time.monotonic() + timeout
-        # Often at first, when a fast cloud is likely done, then less and less, so that
-        # long waits of many workers do not load the cloud's APIs.
+        started = time.monotonic()
+        quiet = min(self._paces.quiet_for(pace), timeout) if pace else 0.0
+        # After the quiet time, often, when a fast cloud is likely done, then less and
+        # less, so that long waits of many workers do not load the cloud's APIs.
         interval = self.poll_interval
+        not_ready = None  # when the object was last seen not ready, from the start
+        resting = quiet > 0  # the quiet time is still to sleep (once, after the first look)
         while True:
+            looked = time.monotonic() - started
             done, answer = check()
             if done:
+                if pace:
+                    self._paces.ready(pace, quiet, not_ready, looked)
                 return answer
-            if time.monotonic() >= deadline:
+            not_ready = looked
+            elapsed = time.monotonic() - started
+            if elapsed >= timeout:
                 raise TransientCloudError(f"{answer}, not {wanted}, after {timeout} s.")
+            if resting and elapsed < quiet:
+                time.sleep(quiet - elapsed)
+                resting = False
+                continue
             time.sleep(interval)
             interval = min(interval * POLL_GROWTH, MAX_POLL_SECONDS)
 
@@ -239,7 +257,7 @@ class OpenStackDriver(CloudDriver):
             # Nova refuses what the state forbids (409), saying why; a task under
             # way makes that refusal transient (openstack_errors).
             getattr(conn.compute, action)(server_id)
-            server = self._settle(conn, server_id, nova_status)
+            server = self._settle(conn, server_id, nova_status, pace=action)
         return server_object(server)
 
     @translated
@@ -247,7 +265,7 @@ class OpenStackDriver(CloudDriver):
         # Always reboots: no state says "already rebooted".
         conn = self._in(project_id)
         conn.compute.reboot_server(server_id, "SOFT")
-        return server_object(self._settle(conn, server_id, "ACTIVE"))
+        return server_object(self._settle(conn, server_id, "ACTIVE", pace="reboot"))
 
     @translated
     def resize_server(self, project_id, server_id, flavor):
@@ -262,17 +280,17 @@ class OpenStackDriver(CloudDriver):
             if server.flavor.name == flavor and not server.task_state:
                 return server_object(server)
             conn.compute.resize_server(server_id, self._id_of("flavor", flavor))
-            self._settle(conn, server_id, "VERIFY_RESIZE")
+            self._settle(conn, server_id, "VERIFY_RESIZE", pace="resize")
         conn.compute.confirm_server_resize(server_id)
         # A server resized while stopped stays stopped.
         final = "SHUTOFF" if server.status == "SHUTOFF" else "ACTIVE"
-        return server_object(self._settle(conn, server_id, final))
+        return server_object(self._settle(conn, server_id, final, pace="confirm resize"))
 
     @translated
     def delete_server(self, project_id, server_id):
         conn = self._in(project_id)
         conn.compute.delete_server(server_id, ignore_missing=True)
-        self._settle(conn, server_id, None)
+        self._settle(conn, server_id, None, pace="server deleted")
 
     # Volumes and snapshots
     @translated
@@ -320,7 +338,7 @@ class OpenStackDriver(CloudDriver):
             done = item.status == status != "deleted" and item.size_gb >= size_gb
             return done, item if done else f"The {kind} {item_id} is {item.status}"
 
-        return self._poll(check, timeout, status)
+        return self._poll(check, timeout, status, pace=f"{kind} {status}")
 
     @translated
     def attach_volume(self, project_id, server_id, volume_id):
