@@ -105,7 +105,7 @@ def spent_in_year(session, agency, year, now=None):
             spent += sum((bill.total for bill in bills), Decimal(0))
             continue
         start, end = month_bounds(month)
-        rated, pieces = rated_usage_of(subtree, session, start, end)
+        rated, pieces = rated_usage_of(session, subtree, start, end)
         for member in subtree:
             if member.id in rated:
                 spent += sum((line.amount for line in rated[member.id]), Decimal(0))

@@ -55,11 +55,11 @@ def line_amount(quantity, rate):
 def rated_usage(session, agency, start, end, *, resource_id=None):
     """The agency's own usage in [start, end) priced like its bill would be, and the
     price periods: ([RatedUsage], [(start, end, definition)])."""
-    rated, pieces = rated_usage_of([agency], session, start, end, resource_id=resource_id)
+    rated, pieces = rated_usage_of(session, [agency], start, end, resource_id=resource_id)
     return rated.get(agency.id, []), pieces
 
 
-def rated_usage_of(agencies, session, start, end, *, resource_id=None):
+def rated_usage_of(session, agencies, start, end, *, resource_id=None):
     """rated_usage for several agencies at once, one query per price period:
     ({agency id: [RatedUsage]}, [(start, end, definition)])."""
     try:
