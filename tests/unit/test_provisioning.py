@@ -281,6 +281,13 @@ def test_the_resource_is_recorded_once_per_order(session, user):
     assert session.scalar(select(Resource).where(Resource.order_id == order.id)) is not None
 
 
+def project_quotas(app, project):
+    """The quotas the simulated cloud holds for a project."""
+    with sqlite3.connect(app.config["SIMULATED_CLOUD_PATH"]) as cloud:
+        (quotas,) = cloud.execute("SELECT quotas FROM projects WHERE id = ?", (project,)).fetchone()
+    return json.loads(quotas)
+
+
 def test_the_agency_project_is_made_once_and_follows_quota_changes(session, user, app):
     first = approved(session, user, "volume", SMALL_VOLUME)
     agency = first.agency
@@ -289,9 +296,8 @@ def test_the_agency_project_is_made_once_and_follows_quota_changes(session, user
     session.commit()
     run(session, operation_of(session, first))
     project = agency.cloud_project_id
-    with sqlite3.connect(app.config["SIMULATED_CLOUD_PATH"]) as cloud:
-        (quotas,) = cloud.execute("SELECT quotas FROM projects WHERE id = ?", (project,)).fetchone()
-    assert json.loads(quotas) == agency.quota_limits() and json.loads(quotas)["instances"] == 7
+    quotas = project_quotas(app, project)
+    assert quotas == agency.quota_limits() and quotas["instances"] == 7
     assert project == operation_of(session, first).resource.cloud["project_id"]
     # The next order of the agency uses the project without asking the cloud again.
     current_driver().reachable = False
@@ -305,6 +311,4 @@ def test_the_agency_project_is_made_once_and_follows_quota_changes(session, user
     set_quotas(session, user("operator"), agency.id, {"instances": 3})
     session.commit()
     sync_project.apply(args=[agency.id])
-    with sqlite3.connect(app.config["SIMULATED_CLOUD_PATH"]) as cloud:
-        (quotas,) = cloud.execute("SELECT quotas FROM projects WHERE id = ?", (project,)).fetchone()
-    assert json.loads(quotas)["instances"] == 3
+    assert project_quotas(app, project)["instances"] == 3
