@@ -8,7 +8,7 @@ COPY portal portal
 COPY catalog catalog
 COPY billing billing
 COPY migrations migrations
-COPY babel.cfg .
+COPY babel.cfg gunicorn.conf.py ./
 RUN pybabel compile -d portal/translations && useradd --system --home /var/lib/jiyun jiyun \
     && mkdir -p /var/lib/jiyun && chown jiyun /var/lib/jiyun
 USER jiyun

@@ -12,6 +12,7 @@ connections alive, so wrk's 32 connections are not reopened on every request
 BENCH_WORKERS, BENCH_WORKER_CLASS and BENCH_THREADS override this for experiments.
 """
 
+import gc
 import os
 
 workers = int(os.environ.get("BENCH_WORKERS", "4"))
@@ -25,3 +26,10 @@ loglevel = "warning"
 # The portal's and the bare app's connection pools must not be shared across fork.
 preload_app = False
 graceful_timeout = 5  # a stopped benchmark need not wait for idle keep-alive clients
+
+
+def post_worker_init(worker):
+    """As the portal's own ./gunicorn.conf.py does, for both apps: a full cyclic
+    collection would otherwise walk every object the app built at start (100 ms and
+    more with the GIL held, a latency spike for every request of that worker)."""
+    gc.freeze()

@@ -1,10 +1,12 @@
 """bench/api: the portal's API under gunicorn on PostgreSQL, beside a bare Flask app.
 
 Creates its own database with the demo district, starts the portal and the bare app
-(bench/api/bare.py) under the same gunicorn settings, loads each scenario with wrk
-(32 connections by default), portal and bare interleaved, then prints requests/s,
-p50/p99, errors and the portal/bare ratio with PASS/FAIL against the issue's
-targets, and writes it all to bench/out/api-<timestamp>.json. Everything it started
+(bench/api/bare.py) under the same gunicorn settings, then measures each scenario,
+portal and bare interleaved, in two phases: throughput with wrk (32 closed-loop
+connections by default), and latency with paced.py (requests due at --rate per
+second over as many connections). Prints requests/s, p50/p99, errors and the
+portal/bare ratio with PASS/FAIL against the issue's targets, and writes it all to
+bench/out/api-<timestamp>.json. Everything it started
 is stopped and its database dropped at the end, also on Ctrl-C or a failure.
 
 Run it with bench/api/run [options] (this is its main.py); --help lists them.
@@ -14,15 +16,18 @@ import argparse
 import json
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
 
+import paced
 import report
 from stack import HERE, ROOT, Stack, busy_cpu_seconds, children_cpu_seconds
 
 SCENARIOS = ("catalog", "orders", "submit")
+PHASES = ("throughput", "latency")
 APPS = {"portal": "portal:create_app()", "bare": "bench.api.bare:app"}
 SMOKE = {  # scenario → (method, path, body) for the check before any load
     "catalog": ("GET", "/api/v1/catalog/items", None),
@@ -44,8 +49,12 @@ def parse_args():
         "--rounds", type=int, default=2, help="portal/bare pairs per scenario, alternating (2)"
     )
     parser.add_argument("--connections", type=int, default=32, help="concurrent clients (32)")
+    parser.add_argument(
+        "--rate", type=float, default=100.0, help="requests/s due in the latency phase (100)"
+    )
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (2 cores)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated")
     parser.add_argument("--prefill", type=int, default=60, help="orders per member's agency")
     parser.add_argument("--database", default="jiyun_bench_api")
     parser.add_argument("--port", type=int, default=18470, help="portal; bare is port+1")
@@ -54,8 +63,11 @@ def parse_args():
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     if unknown := set(args.scenarios) - set(SCENARIOS):
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
-    if min(args.duration, args.rounds, args.connections) < 1:
-        parser.error("--duration, --rounds and --connections must be at least 1")
+    args.phases = [p for p in args.phases.split(",") if p]
+    if unknown := set(args.phases) - set(PHASES):
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+    if min(args.duration, args.rounds, args.connections, args.rate) < 1:
+        parser.error("--duration, --rounds, --connections and --rate must be at least 1")
     if not args.database.startswith("jiyun_bench"):
         parser.error("--database must start with jiyun_bench: the benchmark drops it")
     return args
@@ -89,7 +101,9 @@ def smoke(stack):
                 raise RuntimeError(f"{target} {method} {path}: {status} {text[:500]}")
 
 
-def measure(stack, args, scenarios):
+def measure(stack, args, scenarios, phase):
+    """The recorded runs of one phase: "throughput" (wrk, closed loop, as fast as the
+    app answers) or "latency" (paced.py, requests due at --rate per second)."""
     runs = []
     for number in range(1, args.rounds + 1):
         for scenario in scenarios:
@@ -97,7 +111,7 @@ def measure(stack, args, scenarios):
             # shared machine's load does not always favour the same app.
             order = ("portal", "bare") if number % 2 else ("bare", "portal")
             for target in order:
-                result = measured_run(stack, args, scenario, target, number)
+                result = measured_run(stack, args, scenario, target, number, phase)
                 print(
                     f"  {scenario:8} {target:7} round {number}: "
                     f"{result['requests'] / (result['duration_us'] / 1e6):8.1f} req/s, "
@@ -109,22 +123,44 @@ def measure(stack, args, scenarios):
     return runs
 
 
-def measured_run(stack, args, scenario, target, number):
-    """One recorded wrk run, with the CPU it cost the app, PostgreSQL, wrk and others."""
-    before = (stack.cpu_seconds(target), children_cpu_seconds(), busy_cpu_seconds())
-    result = wrk(stack, args, scenario, target, args.duration, f"{target[0]}{number}{scenario[0]}")
-    after = (stack.cpu_seconds(target), children_cpu_seconds(), busy_cpu_seconds())
+def own_cpu_seconds():
+    """CPU seconds of this process: paced.py's loop runs in it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured_run(stack, args, scenario, target, number, phase):
+    """One recorded run, with the CPU it cost the app, PostgreSQL, the load tool
+    and other work."""
+    tag = f"{'l' if phase == 'latency' else ''}{target[0]}{number}{scenario[0]}"
+    if phase == "latency":
+        load_cpu = own_cpu_seconds
+        build = paced.request_builder(scenario, stack.tokens, tag, stack.ports[target])
+        port, rate, seconds = stack.ports[target], args.rate, args.duration
+
+        def load():
+            return paced.run("127.0.0.1", port, build, rate, seconds, args.connections)
+    else:
+        load_cpu = children_cpu_seconds  # wrk, a child, once it has finished
+
+        def load():
+            return wrk(stack, args, scenario, target, args.duration, tag)
+
+    before = (stack.cpu_seconds(target), load_cpu(), busy_cpu_seconds())
+    result = load()
+    after = (stack.cpu_seconds(target), load_cpu(), busy_cpu_seconds())
     app, database = (after[0][i] - before[0][i] for i in (0, 1))
     load_tool, machine = after[1] - before[1], after[2] - before[2]
     # The machine is shared: how much of it other work took during this run.
     others = max(machine - app - database - load_tool, 0.0) / (result["duration_us"] / 1e6)
     result.update(
+        phase=phase,
         scenario=scenario,
         target=target,
         round=number,
         app_cpu_s=app,
         db_cpu_s=database,
-        wrk_cpu_s=load_tool,
+        load_cpu_s=load_tool,
         others_cores=others,
     )
     return result
@@ -154,12 +190,20 @@ def run_all(stack, args, scenarios):
     # made for empty tables: the foreign-key checks of each submission then scanned
     # those tables whole, more of them every round. ANALYZE makes both apps re-plan.
     stack.psql("-c", "ANALYZE", database=stack.database)
-    print(
-        f"measuring: {args.connections} connections, {args.duration}s per run, "
-        f"{args.rounds} round(s)",
-        flush=True,
-    )
-    return measure(stack, args, scenarios)
+    runs = []
+    for phase in args.phases:
+        load = (
+            f"{args.rate:g} requests/s due"
+            if phase == "latency"
+            else "as fast as answered, closed loop"
+        )
+        print(
+            f"{phase}: {load}, {args.connections} connections, {args.duration}s per run, "
+            f"{args.rounds} round(s)",
+            flush=True,
+        )
+        runs += measure(stack, args, scenarios, phase)
+    return runs
 
 
 def portal_revision():
@@ -177,7 +221,7 @@ def present(args, gunicorn, revision, runs, started, loads):
     """Print the table and verdicts, write the JSON; returns the exit status."""
     summary = report.summarize(runs)
     ratio = report.ratios(summary)
-    found = report.verdicts(summary, ratio, args.connections)
+    found = report.verdicts(summary, ratio, args.rate)
     cores = os.cpu_count()
     others = [run["others_cores"] for run in runs]
     print(
