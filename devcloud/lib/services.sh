@@ -20,12 +20,14 @@ api_port() {
 # worker (threads for concurrency), loaded through jiyun_devcloud.wsgi so
 # that it parses ARGV rather than gunicorn's options. Keep-alive outlasts
 # openstacksdk's 2 s polling: with gunicorn's 2 s default, a poll now and
-# then reuses a connection the server is closing, and fails.
+# then reuses a connection the server is closing, and fails. --config
+# /dev/null: not the portal's ./gunicorn.conf.py, which gunicorn reads from
+# the current directory when it is given none.
 gunicorn_service() {
     local name=$1 module=$2 argv=$3; shift 3
     start_service "$name" env PATH="$VENV/bin:$PATH" \
         DEVCLOUD_WSGI_MODULE="$module" DEVCLOUD_WSGI_ARGV="$argv" "$@" \
-        "$VENV/bin/gunicorn" --no-control-socket --name "devcloud-$name" \
+        "$VENV/bin/gunicorn" --config /dev/null --no-control-socket --name "devcloud-$name" \
         --bind "$HOST:$(api_port "$name")" --workers 1 --worker-class gthread \
         --threads 4 --timeout 300 --graceful-timeout 5 --keep-alive 75 \
         jiyun_devcloud.wsgi:application
