@@ -15,9 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from billing.prices import NoPriceInEffect, Rates, periods
-from portal.billing.models import BillLine, BillRate, MeteredHour, RolledDay
-from portal.billing.periods import BILLING_ZONE, HOUR, day_end, floor_hour, month_bounds
+from portal.billing.models import BillLine, BillRate, MeteredHour
+from portal.billing.periods import BILLING_ZONE, HOUR, floor_hour, month_bounds
 from portal.billing.prices import current_price_lists
+from portal.billing.rollup import rolled_and_raw_spans
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import Conflict
 from portal.incidents.availability import outages
@@ -138,7 +139,8 @@ def _write_rates(session, bills, pieces):
 
 
 def _write_usage_lines(session, bill_ids, start, end, pieces, now):
-    rolled, raw = _sources(session, start, end, pieces)
+    cuts = [piece_start for piece_start, _end, _definition in pieces[1:]]
+    rolled, raw = rolled_and_raw_spans(session, start, end, cuts)
     params = {"now": now, "bill_ids": bill_ids}
     # The price period of a row, as a CASE over the (few) change times of the month.
     starts, ends = [], []
@@ -194,31 +196,6 @@ def _write_usage_lines(session, bill_ids, start, end, pieces, now):
         *(bindparam(name, type_=UTCDateTime) for name in params if name != "bill_ids"),
     )
     session.execute(statement, params)
-
-
-def _sources(session, start, end, pieces):
-    """The [from, to) spans of the month to read from usage_days, and those to read
-    from usage_records: a rolled-up day is read whole unless a price change cuts it."""
-    cuts = [piece_start for piece_start, _end, _definition in pieces[1:]]
-    rolled_days = set(
-        session.scalars(
-            select(RolledDay.day_start).where(
-                RolledDay.day_start >= start, RolledDay.day_start < end
-            )
-        )
-    )
-    rolled, raw = [], []
-    day = start  # a month starts at midnight in the billing zone
-    while day < end:
-        following = day_end(day)
-        whole = day in rolled_days and not any(day < cut < following for cut in cuts)
-        spans = rolled if whole else raw
-        if spans and spans[-1][1] == day:
-            spans[-1] = (spans[-1][0], following)
-        else:
-            spans.append((day, following))
-        day = following
-    return rolled, raw
 
 
 def _refuse_unpriced(session, bill_ids):

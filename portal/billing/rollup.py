@@ -47,6 +47,32 @@ def forget_day(session, start):
     session.flush()
 
 
+def rolled_and_raw_spans(session, start, end, cuts=()):
+    """The [from, to) spans of [start, end) to read from usage_days, and those to read
+    from usage_records: a rolled-up day is read whole unless a cut (a price change)
+    falls inside it. `start` is the start of a billing-zone day."""
+    rolled_days = set(
+        session.scalars(
+            select(RolledDay.day_start).where(
+                RolledDay.day_start >= start, RolledDay.day_start < end
+            )
+        )
+    )
+    rolled, raw = [], []
+    day = start
+    while day < end:
+        following = min(day_end(day), end)
+        whole = day in rolled_days and following == day_end(day)
+        whole = whole and not any(day < cut < following for cut in cuts)
+        spans = rolled if whole else raw
+        if spans and spans[-1][1] == day:
+            spans[-1] = (spans[-1][0], following)
+        else:
+            spans.append((day, following))
+        day = following
+    return rolled, raw
+
+
 def pending_days(session, now=None):
     """The starts of the days that have ended and are metered but not rolled up,
     oldest first. A day counts from the first lifecycle event's hour, as metering does."""

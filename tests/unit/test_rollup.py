@@ -1,18 +1,23 @@
-"""Daily rollups: a whole metered day becomes one row per resource and metric, bills
-read whole days from the rollups and are the same as when read from the hours, and
-re-metering an hour drops its day's rollup until it is rolled up again."""
+"""Daily rollups: a whole metered day becomes one row per resource and metric, bills,
+cost estimates and budget spending read whole days from the rollups and are the same
+as when read from the hours, and re-metering an hour drops its day's rollup until it
+is rolled up again."""
 
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from portal.billing.budgets import spent_in_year
+from portal.billing.estimates import rated_usage_of
 from portal.billing.metering import meter_hour
 from portal.billing.models import Bill, BillLine, RolledDay, UsageDay, UsageRecord
+from portal.billing.periods import month_bounds
 from portal.billing.prices import sync_price_lists
 from portal.billing.rollup import pending_days, roll_up_day
 from portal.billing.service import generate_bills
 from portal.billing.tasks import meter_now
 from portal.extensions import db
+from portal.tenancy.models import Agency
 from tests.billing_factories import (
     AFTER,
     CREATED,
@@ -111,6 +116,32 @@ def test_bills_are_the_same_from_rollups_as_from_hours(session, user, world, tmp
     session.execute(update(UsageDay).where(UsageDay.day_start == DAY_25).values(quantity=0))
     generate_bills(session, finance, OCTOBER, now=AFTER)
     assert bill_lines(session) != from_hours
+
+
+def test_estimates_and_budgets_are_the_same_from_rollups_as_from_hours(session, world, tmp_path):
+    sync_price_lists(session, None, write_price_lists(tmp_path / "prices", NOON_LIST))
+    make_october(session, world)
+    meter(session, CREATED, OCTOBER_END, roll_up=False)
+    agencies = [session.get(Agency, world.agencies[code]) for code in ("a", "b")]
+    district = session.get(Agency, world.agencies["d"])
+    start, end = month_bounds(OCTOBER)
+
+    def estimates():
+        rated, pieces = rated_usage_of(session, agencies, start, end)
+        lines = {agency: sorted(rows, key=repr) for agency, rows in rated.items()}
+        return lines, pieces, spent_in_year(session, district, 2026, AFTER)
+
+    from_hours = estimates()
+    assert from_hours[2] > 0 and len(from_hours[1]) == 3  # three price periods in October
+    for day in pending_days(session, AFTER):
+        roll_up_day(session, day, now=AFTER)
+    assert estimates() == from_hours
+    # Whole days are read from their rollups, the day the noon price change cuts from
+    # its hours.
+    session.execute(update(UsageDay).where(UsageDay.day_start == DAY_20).values(quantity=0))
+    assert estimates() == from_hours
+    session.execute(update(UsageDay).where(UsageDay.day_start == DAY_25).values(quantity=0))
+    assert estimates()[2] < from_hours[2]
 
 
 def test_re_metering_an_hour_drops_its_days_rollup(session, user, world, prices):
