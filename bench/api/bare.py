@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 from celery import Celery
 from flask import Flask, jsonify, request
-from sqlalchemy import create_engine, text
+from sqlalchemy import Integer, String, bindparam, create_engine, text
 
 from catalog.form import quota_cost, resolve_spec, validate_parameters
 
@@ -67,9 +67,18 @@ CATALOG = """
     WHERE i.retired_at IS NULL"""
 CATALOG_LIST = text(CATALOG + " ORDER BY i.key")
 CATALOG_ITEM = text(CATALOG + " AND i.key = :key")
-# The scope of an agency user: the agency's subtree by materialized path.
+# The scope of an agency user: the agency's subtree by materialized path. The path and
+# the page's bounds are written into the SQL, as the portal writes them (agency_scope,
+# portal.core.paging), so PostgreSQL plans for them even in a generic plan.
+SCOPE_PATH = bindparam("path", type_=String, literal_execute=True)
+PAGE_BOUNDS = (
+    bindparam("limit", type_=Integer, literal_execute=True),
+    bindparam("offset", type_=Integer, literal_execute=True),
+)
 COUNT_ORDERS = text("""SELECT count(*) FROM orders
-    WHERE agency_id IN (SELECT id FROM agencies WHERE path LIKE :path || '%')""")
+    WHERE agency_id IN (SELECT id FROM agencies WHERE path LIKE :path || '%')""").bindparams(
+    SCOPE_PATH
+)
 # The fields of the portal's OrderOut (a list row; the detail has parameters, cost…).
 PAGE_ORDERS = text("""
     SELECT o.id, o.agency_id, i.key AS item, o.state, o.version, o.sla_tier,
@@ -78,7 +87,7 @@ PAGE_ORDERS = text("""
     JOIN catalog_items i ON i.id = o.item_id
     JOIN users u ON u.id = o.created_by_id
     WHERE o.agency_id IN (SELECT id FROM agencies WHERE path LIKE :path || '%')
-    ORDER BY o.id DESC LIMIT :limit OFFSET :offset""")
+    ORDER BY o.id DESC LIMIT :limit OFFSET :offset""").bindparams(SCOPE_PATH, *PAGE_BOUNDS)
 LIMITS = text("""SELECT agency_id, resource, "limit" FROM quotas
     WHERE agency_id = ANY(:ancestors) AND resource = ANY(:resources)""")
 # FOR NO KEY UPDATE: the portal's with_for_update(key_share=True)

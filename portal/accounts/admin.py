@@ -13,6 +13,7 @@ from portal.accounts.roles import Role
 from portal.core.errors import DomainError
 from portal.core.form_errors import run_service
 from portal.core.inputs import page_number
+from portal.core.paging import page_of
 from portal.extensions import db
 from portal.tenancy.models import Agency
 from portal.vendors.models import Vendor
@@ -48,9 +49,7 @@ def index():
         query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
     page = page_number(request.args.get("page"))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    users = db.session.scalars(
-        query.order_by(User.username).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    users = db.session.scalars(page_of(query.order_by(User.username), page, PER_PAGE)).all()
     return render_template(
         "users/index.html", users=users, total=total, page=page, per_page=PER_PAGE, query=text
     )

@@ -10,6 +10,7 @@ from portal.billing.models import BillLine, UsageRecord
 from portal.billing.periods import month_bounds
 from portal.billing.permissions import can_view_billing
 from portal.core.errors import Forbidden, NotFound
+from portal.core.paging import page_of
 from portal.inventory.models import Resource
 from portal.tenancy.models import Agency
 from portal.tenancy.permissions import agency_scope
@@ -72,7 +73,7 @@ def usage_for(session, user, month, agency_id=None, *, page=1, per_page=None):
         UsageRecord.resource_id, UsageRecord.metric, UsageRecord.dimension, UsageRecord.sla_tier
     )
     if per_page is not None:
-        query = query.offset((page - 1) * per_page).limit(per_page)
+        query = page_of(query, page, per_page)
     rows = [row._asdict() for row in session.execute(query)]
     for row in rows:
         row["quantity"] = int(row["quantity"])  # SUM of a BIGINT is a Decimal on PostgreSQL
@@ -86,11 +87,16 @@ def bill_lines(session, bill, *, kinds=None, page=1, per_page=200):
         query = query.where(BillLine.kind.in_(kinds))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     lines = session.scalars(
-        query.options(selectinload(BillLine.created_by))
-        .order_by(
-            BillLine.kind, BillLine.resource_id, BillLine.metric, BillLine.period_start, BillLine.id
+        page_of(
+            query.options(selectinload(BillLine.created_by)).order_by(
+                BillLine.kind,
+                BillLine.resource_id,
+                BillLine.metric,
+                BillLine.period_start,
+                BillLine.id,
+            ),
+            page,
+            per_page,
         )
-        .offset((page - 1) * per_page)
-        .limit(per_page)
     ).all()
     return lines, total

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from portal.accounts.roles import Role
 from portal.core.audit import AuditEvent, verify_chain
 from portal.core.inputs import page_number
+from portal.core.paging import page_of
 from portal.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -28,9 +29,7 @@ def index():
     if action:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    events = db.session.scalars(
-        query.order_by(AuditEvent.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    events = db.session.scalars(page_of(query.order_by(AuditEvent.id.desc()), page, PER_PAGE)).all()
     return render_template(
         "audit/index.html", events=events, total=total, page=page, per_page=PER_PAGE, action=action
     )

@@ -9,6 +9,7 @@ from portal.accounts.roles import Role
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.core.paging import page_of
 from portal.incidents.clocks import refresh_due
 from portal.incidents.models import Incident, IncidentEvent, IncidentPause
 from portal.incidents.notices import handlers, reporters
@@ -39,11 +40,13 @@ def list_incidents(session, actor, *, state=None, page=1, per_page=50):
         conditions.append(Incident.state == state)
     total = session.scalar(select(func.count()).select_from(Incident).where(*conditions))
     rows = session.scalars(
-        select(Incident)
-        .where(*conditions)
-        .order_by(Incident.opened_at.desc(), Incident.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        page_of(
+            select(Incident)
+            .where(*conditions)
+            .order_by(Incident.opened_at.desc(), Incident.id.desc()),
+            page,
+            per_page,
+        )
     ).all()
     return rows, total
 

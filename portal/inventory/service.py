@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from catalog.form import needs_approval, quota_cost
 from portal.core import audit
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.core.paging import page_of
 from portal.core.sealing import unseal
 from portal.inventory.models import Resource
 from portal.inventory.permissions import can
@@ -47,11 +48,11 @@ def list_resources(session, actor, *, state=None, kind=None, order_id=None, page
         conditions.append(Resource.order_id == order_id)
     total = session.scalar(select(func.count()).select_from(Resource).where(*conditions))
     resources = session.scalars(
-        select(Resource)
-        .where(*conditions)
-        .order_by(Resource.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        page_of(
+            select(Resource).where(*conditions).order_by(Resource.id.desc()),
+            page,
+            per_page,
+        )
     ).all()
     return resources, total
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.core.paging import page_of
 from portal.incidents.models import Incident
 from portal.incidents.permissions import incident_scope
 from portal.incidents.service import get_incident, may_work
@@ -68,11 +69,13 @@ def search_articles(session, actor, *, query="", domain=None, skill=None, page=1
             conditions.append(KnowledgeArticle.id.in_(tagged))
     total = session.scalar(select(func.count()).select_from(KnowledgeArticle).where(*conditions))
     rows = session.scalars(
-        select(KnowledgeArticle)
-        .where(*conditions)
-        .order_by(KnowledgeArticle.updated_at.desc(), KnowledgeArticle.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        page_of(
+            select(KnowledgeArticle)
+            .where(*conditions)
+            .order_by(KnowledgeArticle.updated_at.desc(), KnowledgeArticle.id.desc()),
+            page,
+            per_page,
+        )
     ).all()
     return rows, total
 

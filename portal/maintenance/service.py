@@ -15,6 +15,7 @@ from portal.core import audit
 from portal.core.aftercommit import after_commit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.core.paging import page_of
 from portal.extensions import celery
 from portal.incidents.service import get_incident
 from portal.inventory.models import Resource
@@ -51,11 +52,11 @@ def list_runs(session, actor, *, state=None, resource_id=None, page=1, per_page=
         conditions.append(MaintenanceRun.id.in_(on_resource))
     total = session.scalar(select(func.count()).select_from(MaintenanceRun).where(*conditions))
     rows = session.scalars(
-        select(MaintenanceRun)
-        .where(*conditions)
-        .order_by(MaintenanceRun.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        page_of(
+            select(MaintenanceRun).where(*conditions).order_by(MaintenanceRun.id.desc()),
+            page,
+            per_page,
+        )
     ).all()
     return rows, total
 

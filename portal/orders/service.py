@@ -15,6 +15,7 @@ from portal.catalog.service import get_item
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.core.paging import page_of
 from portal.core.rows import insert_as_loaded
 from portal.inventory import leases
 from portal.inventory.models import Resource
@@ -399,10 +400,7 @@ def _page_and_count(session, query, conditions, page, per_page):
     """(the result of the query's page, newest first; how many meet the conditions)"""
     total = session.scalar(select(func.count()).select_from(Order).where(*conditions))
     result = session.execute(
-        query.where(*conditions)
-        .order_by(Order.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        page_of(query.where(*conditions).order_by(Order.id.desc()), page, per_page)
     )
     return result, total
 

@@ -1,6 +1,6 @@
 """Who may see and change agencies."""
 
-from sqlalchemy import false, select, true
+from sqlalchemy import bindparam, false, select, true
 
 from portal.accounts.roles import Role
 from portal.tenancy.models import Agency
@@ -24,7 +24,12 @@ def agency_scope(user, agency_id_column):
         return true()
     if not user.is_agency_user:
         return false()
-    subtree = select(Agency.id).where(Agency.path.startswith(user.agency.path))
+    # The path is written into the SQL, not bound, so that PostgreSQL plans for this
+    # subtree even in the generic plan it falls back to for a statement psycopg
+    # prepared (see portal.core.paging): a community's subtree and the district's want
+    # different plans; with a bound path the district's first page of orders took 22 ms.
+    path = bindparam(None, user.agency.path, literal_execute=True)
+    subtree = select(Agency.id).where(Agency.path.startswith(path))
     return agency_id_column.in_(subtree)
 
 
