@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.errors import DomainError
+from portal.core.reasons import translated
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ def error_response(status, code, message, fields=None):
 
 
 def _flatten(messages, prefix=""):
-    """webargs/marshmallow messages {"json": {"field": ["reason"]}} as field → reason."""
+    """webargs/marshmallow messages {"json": {"field": ["reason"]}} as field → reason,
+    in the reader's language."""
     for key, value in messages.items():
         name = (
             f"{prefix}.{key}"
@@ -54,7 +56,7 @@ def _flatten(messages, prefix=""):
         if isinstance(value, dict):
             yield from _flatten(value, name)
         else:
-            yield (name or "(body)"), " ".join(str(v) for v in value)
+            yield (name or "(body)"), " ".join(translated(str(v)) for v in value)
 
 
 def http_error_response(error):

@@ -159,6 +159,28 @@ def test_messages_follow_accept_language(app, world):
 
 
 @pytest.mark.parametrize(
+    ("language", "reasons"),
+    [
+        ("zh-CN", {"item": "缺少必填项。", "per_page": "须在 1 到 200 之间（含两端）。"}),
+        (
+            "en",
+            {
+                "item": "Missing data for required field.",
+                "per_page": "Must be greater than or equal to 1 and less than or equal to 200.",
+            },
+        ),
+    ],
+)
+def test_field_reasons_follow_accept_language(app, world, language, reasons):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world.tokens['member.a']}", "Accept-Language": language}
+    missing = client.post("/api/v1/orders", json={"parameters": {}}, headers=headers)
+    too_many = client.get("/api/v1/orders?per_page=500", headers=headers)
+    assert error_of(missing)["fields"]["item"] == reasons["item"]
+    assert error_of(too_many)["fields"]["per_page"] == reasons["per_page"]
+
+
+@pytest.mark.parametrize(
     ("username", "query"),
     [
         ("member.a", ""),
