@@ -50,7 +50,10 @@ class CorrectionForm(FlaskForm):
 
     clock = SelectField(
         _l("Clock"),
-        choices=[("response", _l("Response time")), ("resolution", _l("Resolution time"))],
+        choices=[
+            SelectChoice("response", _l("Response time")),
+            SelectChoice("resolution", _l("Resolution time")),
+        ],
         validate_choice=False,
     )
     at = DateTimeLocalField(

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
@@ -85,7 +86,9 @@ def _resource(raw):
 def _render_new(form, resource, error=None, status=200):
     if resource is None:
         agencies = visible_agencies(db.session, current_user)
-        form.agency_id.choices = [(agency.id, agency.name(get_locale())) for agency in agencies]
+        form.agency_id.choices = [
+            SelectChoice(agency.id, agency.name(get_locale())) for agency in agencies
+        ]
         if form.agency_id.data is None and current_user.agency_id is not None:
             form.agency_id.data = current_user.agency_id
     return render_template("incidents/new.html", form=form, resource=resource, error=error), status
@@ -135,7 +138,7 @@ def detail(incident_id):
 def _assign_form(incident, **kwargs):
     form = AssignForm(**kwargs)
     staff = technicians_of(db.session, incident.vendor) if incident.vendor else []
-    form.technician_id.choices = [(t.id, f"{t.staff_number} {t.name}") for t in staff]
+    form.technician_id.choices = [SelectChoice(t.id, f"{t.staff_number} {t.name}") for t in staff]
     if form.technician_id.data is None:
         form.technician_id.data = incident.technician_id
     return form
