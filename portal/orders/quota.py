@@ -11,7 +11,7 @@ agency (the foreign key), which a plain FOR UPDATE would deadlock against.
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.core.errors import QuotaExceeded
@@ -118,6 +118,8 @@ _RESOURCES_UNDER = (
     )
     .group_by(_limiting.id, ResourceQuotaCost.resource)
 )
+# Both in one statement: a round trip less on every submission and final approval.
+_HELD_UNDER = union_all(_USAGE_UNDER, _RESOURCES_UNDER)
 
 
 def check_and_lock(session, agency, cost, states):
@@ -139,12 +141,8 @@ def check_and_lock(session, agency, cost, states):
     limiting_ids = sorted({agency_id for agency_id, _, _ in limits})
     connection.execute(_LOCK, {"agency_ids": limiting_ids})
     used = {}
-    held = (
-        *connection.execute(
-            _USAGE_UNDER,
-            {"agency_ids": limiting_ids, "states": sorted(states), "resources": wanted},
-        ),
-        *connection.execute(_RESOURCES_UNDER, {"agency_ids": limiting_ids, "resources": wanted}),
+    held = connection.execute(
+        _HELD_UNDER, {"agency_ids": limiting_ids, "states": sorted(states), "resources": wanted}
     )
     for agency_id, resource, total in held:
         used[agency_id, resource] = used.get((agency_id, resource), 0) + int(total or 0)
