@@ -69,8 +69,7 @@ def rated_usage_of(session, agencies, start, end, *, resource_id=None):
         pieces = periods(price_definitions_in_force(session), start, end)
     except NoPriceInEffect:
         return {}, []
-    cuts = [piece_start for piece_start, _end, _definition in pieces[1:]]
-    rolled, raw = rolled_and_raw_spans(session, start, end, cuts)
+    rolled, raw = rolled_and_raw_spans(session, start, end, pieces)
     by_id = {agency.id: agency for agency in agencies}
     rated = {}
     for piece_start, piece_end, definition in pieces:

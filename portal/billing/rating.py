@@ -139,8 +139,7 @@ def _write_rates(session, bills, pieces):
 
 
 def _write_usage_lines(session, bill_ids, start, end, pieces, now):
-    cuts = [piece_start for piece_start, _end, _definition in pieces[1:]]
-    rolled, raw = rolled_and_raw_spans(session, start, end, cuts)
+    rolled, raw = rolled_and_raw_spans(session, start, end, pieces)
     params = {"now": now, "bill_ids": bill_ids}
     # The price period of a row, as a CASE over the (few) change times of the month.
     starts, ends = [], []

@@ -47,10 +47,12 @@ def forget_day(session, start):
     session.flush()
 
 
-def rolled_and_raw_spans(session, start, end, cuts=()):
+def rolled_and_raw_spans(session, start, end, pieces):
     """The [from, to) spans of [start, end) to read from usage_days, and those to read
-    from usage_records: a rolled-up day is read whole unless a cut (a price change)
-    falls inside it. `start` is the start of a billing-zone day."""
+    from usage_records: a rolled-up day is read whole unless a change of price
+    (`pieces`: the price periods, as billing.prices.periods gives them) falls inside it.
+    `start` is the start of a billing-zone day."""
+    cuts = [piece_start for piece_start, _end, _definition in pieces[1:]]
     rolled_days = set(
         session.scalars(
             select(RolledDay.day_start).where(
@@ -61,8 +63,9 @@ def rolled_and_raw_spans(session, start, end, cuts=()):
     rolled, raw = [], []
     day = start
     while day < end:
-        following = min(day_end(day), end)
-        whole = day in rolled_days and following == day_end(day)
+        whole_day = day_end(day)
+        following = min(whole_day, end)
+        whole = day in rolled_days and following == whole_day
         whole = whole and not any(day < cut < following for cut in cuts)
         spans = rolled if whole else raw
         if spans and spans[-1][1] == day:
