@@ -69,8 +69,7 @@ def verdicts(summary, ratio, rate):
     for (scenario, target), row in throughput.items():
         if target != "portal":
             continue
-        if not row["requests"]:  # nothing finished in time: no figure to judge
-            found.append((False, f"{scenario}: portal completed no request"))
+        if not row["requests"]:  # no figure to judge; the loop below says so
             continue
         if scenario in ratio:
             value = ratio[scenario]
