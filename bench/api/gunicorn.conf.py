@@ -1,23 +1,24 @@
 """Gunicorn settings shared by the portal and the bare app: only the app differs.
 
-Why 4 gthread workers x 4 threads on a 2-core machine: Python runs one thread per
+Why 6 gthread workers x 1 thread on a 2-core machine: Python runs one thread per
 process at a time (the GIL), so two cores want at least two processes; each request
 also waits on PostgreSQL (several round trips on the same two cores), and while one
-waits another can run. Four processes (the classic 2 x cores) keep both cores busy
-without thrashing them against PostgreSQL and wrk, which share the cores; a few
-threads per process cover the database waits and, unlike sync workers, keep
-connections alive, so wrk's 32 connections are not reopened on every request
-(4 sync workers gave the bare app about half the catalog throughput). 2 x 8 and
-6 x 1 measured the same within the noise; see bench/README.md.
+process waits another runs. With one thread per process no thread waits for the GIL
+behind another of its process: at 100 requests/s due, 6 x 1 gave a p99 of 40-52 ms for
+submission where 4 x 4 gave 68-126 ms, and 16-22 ms against 37-43 for the order list,
+at the same throughput (bench/README.md). Like the Dockerfile's sync workers, each
+process serves one request at a time; gthread rather than sync keeps wrk's
+connections alive (sync workers close them after every request: 4 of them gave the
+bare app about half the catalog throughput).
 BENCH_WORKERS, BENCH_WORKER_CLASS and BENCH_THREADS override this for experiments.
 """
 
 import gc
 import os
 
-workers = int(os.environ.get("BENCH_WORKERS", "4"))
+workers = int(os.environ.get("BENCH_WORKERS", "6"))
 worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("BENCH_THREADS", "4"))
+threads = int(os.environ.get("BENCH_THREADS", "1"))
 keepalive = 30  # seconds: longer than any gap between a client's requests
 timeout = 60
 backlog = 2048  # 32 clients never overflow it, whatever the worker class

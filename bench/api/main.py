@@ -166,7 +166,7 @@ def measured_run(stack, args, scenario, target, number, phase):
     return result
 
 
-GUNICORN_DEFAULTS = {"BENCH_WORKERS": "4", "BENCH_WORKER_CLASS": "gthread", "BENCH_THREADS": "4"}
+GUNICORN_DEFAULTS = {"BENCH_WORKERS": "6", "BENCH_WORKER_CLASS": "gthread", "BENCH_THREADS": "1"}
 
 
 def run_all(stack, args, scenarios):
