@@ -4,6 +4,7 @@ its steps (the caller commits it before any cloud call)."""
 import secrets
 
 from portal.core.sealing import seal
+from portal.provisioning.flavours import custom_flavor_name
 from portal.provisioning.models import Operation, OperationStep, new_operation_id
 from portal.provisioning.states import StepState
 
@@ -58,7 +59,7 @@ def provision_operation(order, resource_id, name):
 
 def _custom_flavor(spec):
     if "vcpus" in spec and "ram_gb" in spec:
-        return f"jy.custom-{spec['vcpus']}c{spec['ram_gb']}g"
+        return custom_flavor_name(spec["vcpus"], spec["ram_gb"])
     return None
 
 

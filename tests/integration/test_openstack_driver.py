@@ -1,6 +1,7 @@
 """The OpenStack driver (portal/provisioning/drivers/openstack.py) against the
-devcloud's real APIs: projects and quotas, servers through their lifecycle, volumes
-and snapshots, lookups by operation tag, and how the cloud's refusals come back.
+devcloud's real APIs: projects and quotas, servers through their lifecycle, custom
+sizes' flavours, volumes and snapshots, lookups by operation tag, and how the
+cloud's refusals come back.
 
 Needs the devcloud running (devcloud/up); every test that uses it is skipped with
 the reason when it is not. Each test deletes what it makes, and the module deletes
@@ -21,6 +22,7 @@ from portal.provisioning.drivers.base import (
     tags_for,
 )
 from portal.provisioning.drivers.openstack import OpenStackDriver
+from portal.provisioning.flavours import CUSTOM_DISK_GB
 from tests.integration.test_devcloud import CLOUDS_YAML, connect, unique
 
 pytestmark = pytest.mark.devcloud
@@ -193,6 +195,28 @@ def test_unknown_flavour_or_image_is_refused_by_name(driver, project, made):
             tags=tags_for(uuid.uuid4(), 7),
         )
     assert made == []
+
+
+def test_a_custom_size_gets_its_flavour_made_the_first_time(driver, admin, project, made):
+    name = "jy.custom-1c3g"
+    leftover = admin.compute.find_flavor(name)
+    if leftover is not None:  # from a run that died before its clean-up
+        admin.compute.delete_flavor(leftover)
+    try:
+        server = boot(driver, project, made, flavor=name)
+        assert driver.wait_server(project, server.id, "active", WAIT).flavor == name
+        flavor = admin.compute.find_flavor(name, ignore_missing=False)
+        assert (flavor.vcpus, flavor.ram, flavor.disk) == (1, 3 * 1024, CUSTOM_DISK_GB)
+        assert flavor.is_public
+        # Another worker's driver, which did not make it, boots on the same flavour.
+        other = OpenStackDriver("devcloud", network="jiyun-shared", action_timeout=WAIT)
+        second = boot(other, project, made, flavor=name)
+        assert other.wait_server(project, second.id, "active", WAIT).flavor == name
+        # Two workers that both missed it: the one that loses the race takes the winner's.
+        assert other._custom_flavor(name).id == flavor.id
+        assert [f.id for f in admin.compute.flavors() if f.name == name] == [flavor.id]
+    finally:
+        admin.compute.delete_flavor(admin.compute.find_flavor(name, ignore_missing=False))
 
 
 def test_over_quota_is_refused_with_novas_message(agency, made):

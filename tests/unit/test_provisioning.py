@@ -84,6 +84,20 @@ def test_an_approved_vm_is_made_step_by_step_and_lands_in_the_inventory(session,
     assert {"operation.provision.succeeded", "resource.created", "order.fulfilled"} <= actions
 
 
+def test_a_custom_size_vm_is_made_on_a_flavour_named_after_its_size(session, user):
+    custom = {"hostname": "etl-1", "flavor": "custom", "vcpus": 3, "ram_gb": 6, "purpose": "ETL"}
+    order = approved(session, user, "vm", custom)
+    operation = operation_of(session, order)
+    assert operation.spec["cloud_flavor"] == "jy.custom-3c6g"
+    assert run(session, operation).finished
+    assert operation.state == OperationState.SUCCEEDED, operation.error
+    resource = operation.resource
+    assert resource.state == ResourceState.ACTIVE
+    assert (resource.size["vcpus"], resource.size["ram_gb"]) == (3, 6)
+    server = current_driver().get_server(resource.cloud["project_id"], resource.cloud["server_id"])
+    assert server.flavor == "jy.custom-3c6g"
+
+
 def test_a_step_run_again_adopts_what_the_first_attempt_made(session, user):
     order = approved(session, user, "volume", SMALL_VOLUME)
     operation = operation_of(session, order)

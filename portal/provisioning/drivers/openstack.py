@@ -15,6 +15,9 @@ Choices the interface leaves open:
   cannot build a volume from an image (its fake backend needs sudo for the copy),
   and on a real cloud that copy takes far longer than a boot. `root_disk_gb` is
   therefore recorded by the portal but not applied: the root disk is the flavour's.
+- A custom size's flavour (portal/provisioning/flavours.py) is made, public, the
+  first time a server is created or resized to it: the portal's account is the
+  cloud's admin already (it makes projects and sets their quotas).
 - Servers are looked up by operation on Nova's side, by the server tag
   `jiyun_op:<uuid>` (tags filter since compute 2.26, tags at create since 2.52).
   Volumes and snapshots are looked up in the project's list, by their metadata, on
@@ -47,6 +50,7 @@ from portal.provisioning.drivers.openstack_objects import (
     volume_object,
 )
 from portal.provisioning.drivers.pacing import Paces
+from portal.provisioning.flavours import CUSTOM_DISK_GB, custom_flavor_size
 
 PROJECT_PREFIX = "jiyun-"
 # Enough to act in the project; the cloud-wide work uses the main connection.
@@ -137,10 +141,27 @@ class OpenStackDriver(CloudDriver):
             try:
                 found = finder(name, ignore_missing=False)
             except NotFound:
-                raise CloudError(f"The cloud has no {kind} named {name!r}.") from None
+                found = self._custom_flavor(name) if kind == "flavor" else None
+                if found is None:
+                    raise CloudError(f"The cloud has no {kind} named {name!r}.") from None
             with self._lock:
                 self._ids[key] = found.id
         return self._ids[key]
+
+    def _custom_flavor(self, name):
+        """Make the flavour of a custom size (public, so every project sees it), or
+        None if `name` is not one; another worker may make it first."""
+        size = custom_flavor_size(name)
+        if size is None:
+            return None
+        vcpus, ram_gb = size
+        compute = self._conn.compute
+        try:
+            return compute.create_flavor(
+                name=name, vcpus=vcpus, ram=ram_gb * 1024, disk=CUSTOM_DISK_GB, is_public=True
+            )
+        except openstack.exceptions.ConflictException:
+            return compute.find_flavor(name, ignore_missing=False)
 
     # Servers
     @translated

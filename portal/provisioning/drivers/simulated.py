@@ -5,7 +5,8 @@ It is not OpenStack and nothing calls it so: it models the states the engine mee
 failures, and keeps its objects in a small SQLite file so that the web process, the
 worker and the reconciler see the same cloud. Faults are injected by name: an image
 or flavour called `broken` ends in error; `unknown` is refused like a bad name; a
-project over its instance quota is refused with the cloud's message.
+project over its instance quota is refused with the cloud's message. A custom size's
+flavour exists as soon as it is asked for, as the OpenStack driver makes it.
 """
 
 import json
@@ -22,8 +23,9 @@ from portal.provisioning.drivers.base import (
     NotFoundInCloud,
     TransientCloudError,
 )
+from portal.provisioning.flavours import custom_flavor_size
 
-FLAVORS = {"jy.small": (1, 2), "jy.medium": (2, 4), "jy.large": (4, 8), "broken": (1, 1)}
+FLAVORS = {"jy.small", "jy.medium", "jy.large", "broken"}
 IMAGES = {"kylin-v10", "uos-20", "ubuntu-22.04", "cirros-tiny", "broken"}
 UPDATABLE = frozenset({"status", "flavor", "size_gb", "attached_to"})
 SCHEMA = """
@@ -33,6 +35,11 @@ CREATE TABLE IF NOT EXISTS objects (
     attached_to TEXT);
 CREATE TABLE IF NOT EXISTS projects (id TEXT PRIMARY KEY, code TEXT UNIQUE, quotas TEXT);
 """
+
+
+def _require_flavor(flavor):
+    if flavor not in FLAVORS and custom_flavor_size(flavor) is None:
+        raise CloudError(f"Flavor {flavor} could not be found.")
 
 
 class SimulatedDriver(CloudDriver):
@@ -74,8 +81,7 @@ class SimulatedDriver(CloudDriver):
         return self._find("server", project_id, operation_id)
 
     def create_server(self, project_id, *, name, flavor, image, root_disk_gb, tags):
-        if flavor not in FLAVORS:
-            raise CloudError(f"Flavor {flavor} could not be found.")
+        _require_flavor(flavor)
         if image not in IMAGES:
             raise CloudError(f"Image {image} could not be found.")
         with self._db() as db:
@@ -139,8 +145,7 @@ class SimulatedDriver(CloudDriver):
         self._update(server_id, status=status)
 
     def resize_server(self, project_id, server_id, flavor):
-        if flavor not in FLAVORS:
-            raise CloudError(f"Flavor {flavor} could not be found.")
+        _require_flavor(flavor)
         self._require("server", project_id, server_id)
         self._update(server_id, flavor=flavor)
 
