@@ -1,7 +1,7 @@
 """Seed the devcloud through its own APIs: find each thing, create it if absent.
 
     seed.py identity    service role, project and users; the service catalog
-    seed.py all         that, then flavours, images, shared network, the
+    seed.py all         that, then flavours, volume types, images, shared network, the
                         portal's account, and var/clouds.yaml
 
 devcloud/up runs it with the devcloud venv's python (`all` on every run: on
@@ -34,6 +34,8 @@ FLAVORS = [
     ("jy.medium", 2, 4096, 40),
     ("jy.large", 4, 8192, 80),
 ]
+# The portal catalog's volume types (volume.yaml), both on the one fake backend.
+VOLUME_TYPES = ["jy-standard", "jy-ssd"]
 # The portal catalog's VM images, all the same tiny content as cirros-tiny.
 IMAGES = ["cirros-tiny", "kylin-v10", "uos-20", "ubuntu-22.04"]
 NETWORK, SUBNET = "jiyun-shared", "jiyun-shared-subnet"
@@ -153,6 +155,14 @@ def seed_flavors(conn):
             sys.exit(f"flavor {name} exists with other sizes: delete it first")
 
 
+def seed_volume_types(conn):
+    have = {volume_type.name for volume_type in conn.block_storage.types()}
+    for name in VOLUME_TYPES:
+        if name not in have:
+            say(f"volume type {name}")
+            conn.block_storage.create_type(name=name, is_public=True)
+
+
 def seed_images(conn):
     have = {image.name for image in conn.image.images()}
     for name in IMAGES:
@@ -238,6 +248,7 @@ def main(step):
     seed_identity(identity)
     if step == "all":
         seed_flavors(conn)
+        seed_volume_types(conn)
         seed_images(conn)
         seed_network(conn)
         seed_portal_account(identity)

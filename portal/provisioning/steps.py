@@ -99,6 +99,8 @@ def create_volume(ctx, params):
             name=f"{ctx.spec['name']}{params.get('suffix', '')}",
             size_gb=ctx.spec[params.get("size_from", "size_gb")],
             tags=ctx.tags,
+            # A VM's data volume has no type of its own: the cloud's default.
+            volume_type=ctx.spec.get("cloud_volume_type"),
         )
     else:
         ctx.emit("adopted", f"volume {volume.id}")

@@ -1,6 +1,6 @@
 """The OpenStack driver (portal/provisioning/drivers/openstack.py) against the
 devcloud's real APIs: projects and quotas, servers through their lifecycle, custom
-sizes' flavours, volumes and snapshots, lookups by operation tag, and how the
+sizes' flavours, volumes (of a type) and snapshots, lookups by operation tag, and how the
 cloud's refusals come back.
 
 Needs the devcloud running (devcloud/up); every test that uses it is skipped with
@@ -271,6 +271,34 @@ def test_volume_lifecycle(driver, project, made):
     assert driver.find_volume(project, operation_id) is None
     assert driver.get_volume(project, volume.id) is None
     driver.delete_volume(project, volume.id)
+
+
+def test_a_volume_is_made_of_the_type_asked_for(driver, admin, project, made):
+    typed = driver.create_volume(
+        project,
+        name=unique("jy-test-ssd"),
+        size_gb=1,
+        tags=tags_for(uuid.uuid4(), 7),
+        volume_type="jy-ssd",
+    )
+    made.append(("volume", project, typed.id))
+    untyped = driver.create_volume(
+        project, name=unique("jy-test-vol"), size_gb=1, tags=tags_for(uuid.uuid4(), 7)
+    )
+    made.append(("volume", project, untyped.id))
+    for volume in (typed, untyped):
+        driver.wait_volume(project, volume.id, "available", WAIT)
+    assert admin.block_storage.get_volume(typed.id).volume_type == "jy-ssd"
+    assert admin.block_storage.get_volume(untyped.id).volume_type == "__DEFAULT__"
+    with pytest.raises(CloudError, match="jy-nvme") as refused:
+        driver.create_volume(
+            project,
+            name=unique("jy-test"),
+            size_gb=1,
+            tags=tags_for(uuid.uuid4(), 7),
+            volume_type="jy-nvme",
+        )
+    assert not isinstance(refused.value, TransientCloudError)
 
 
 def test_list_tagged_sees_tagged_objects_only(driver, project, made):

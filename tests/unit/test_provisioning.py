@@ -47,6 +47,16 @@ def run(session, operation):
     return engine.run(session, operation.id, runtime(current_app))
 
 
+def run_with_spec(session, order, **changes):
+    """Run the order's operation with its spec changed, as a catalog naming what the
+    cloud does not have would."""
+    operation = operation_of(session, order)
+    operation.spec = {**operation.spec, **changes}
+    session.commit()
+    assert run(session, operation).finished
+    return operation
+
+
 def tagged(operation):
     return [o for o in current_driver().list_tagged() if o.operation_id == operation.id]
 
@@ -96,6 +106,32 @@ def test_a_custom_size_vm_is_made_on_a_flavour_named_after_its_size(session, use
     assert (resource.size["vcpus"], resource.size["ram_gb"]) == (3, 6)
     server = current_driver().get_server(resource.cloud["project_id"], resource.cloud["server_id"])
     assert server.flavor == "jy.custom-3c6g"
+
+
+def test_a_volume_is_made_of_the_cloud_type_its_option_names(session, user, monkeypatch):
+    asked = []
+    create_volume = current_driver().create_volume
+    monkeypatch.setattr(
+        current_driver(),
+        "create_volume",
+        lambda *args, **kwargs: (
+            asked.append(kwargs["volume_type"]) or create_volume(*args, **kwargs)
+        ),
+    )
+    for volume_type, cloud_type in (("ssd", "jy-ssd"), ("standard", "jy-standard")):
+        order = approved(session, user, "volume", {**SMALL_VOLUME, "volume_type": volume_type})
+        operation = operation_of(session, order)
+        assert run(session, operation).finished
+        assert operation.state == OperationState.SUCCEEDED, operation.error
+        assert asked[-1] == cloud_type
+    # A VM's data volume is of the cloud's default type.
+    run(session, operation_of(session, approved(session, user, "vm", VM_WITH_DATA)))
+    assert asked[-1] is None
+    # A type the cloud does not have fails the operation in the cloud's words.
+    order = approved(session, user, "volume", SMALL_VOLUME)
+    operation = run_with_spec(session, order, cloud_volume_type="jy-nvme")
+    assert operation.state == OperationState.FAILED
+    assert "jy-nvme" in operation.error
 
 
 def test_a_step_run_again_adopts_what_the_first_attempt_made(session, user):
@@ -152,10 +188,7 @@ def test_a_permanent_failure_undoes_what_was_made_and_says_why(session, user):
 
 def test_a_cloud_error_is_reported_in_the_clouds_words(session, user):
     order = approved(session, user, "vm", {**VM_WITH_DATA, "data_volume_gb": 0})
-    operation = operation_of(session, order)
-    operation.spec = {**operation.spec, "cloud_image": "broken"}
-    session.commit()
-    assert run(session, operation).finished
+    operation = run_with_spec(session, order, cloud_image="broken")
     assert operation.state == OperationState.FAILED
     assert "hypervisor refused" in operation.error
     assert tagged(operation) == []

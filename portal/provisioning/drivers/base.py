@@ -101,7 +101,8 @@ class CloudDriver:
     def find_volume(self, project_id, operation_id):
         raise NotImplementedError
 
-    def create_volume(self, project_id, *, name, size_gb, tags):
+    def create_volume(self, project_id, *, name, size_gb, tags, volume_type=None):
+        """Create a volume of the named type (the cloud's default type if None)."""
         raise NotImplementedError
 
     def get_volume(self, project_id, volume_id):

@@ -320,9 +320,10 @@ class OpenStackDriver(CloudDriver):
         return oldest(_tagged(volumes, operation_id), volume_object, project_id)
 
     @translated
-    def create_volume(self, project_id, *, name, size_gb, tags):
+    def create_volume(self, project_id, *, name, size_gb, tags, volume_type=None):
         block_storage = self._in(project_id).block_storage
-        volume = block_storage.create_volume(name=name, size=size_gb, metadata=dict(tags))
+        typed = {"volume_type": volume_type} if volume_type else {}
+        volume = block_storage.create_volume(name=name, size=size_gb, metadata=dict(tags), **typed)
         return volume_object(volume, project_id)
 
     @translated

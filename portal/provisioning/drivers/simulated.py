@@ -27,6 +27,7 @@ from portal.provisioning.flavours import custom_flavor_size
 
 FLAVORS = {"jy.small", "jy.medium", "jy.large", "broken"}
 IMAGES = {"kylin-v10", "uos-20", "ubuntu-22.04", "cirros-tiny", "broken"}
+VOLUME_TYPES = {"jy-standard", "jy-ssd"}
 UPDATABLE = frozenset({"status", "flavor", "size_gb", "attached_to"})
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -156,7 +157,9 @@ class SimulatedDriver(CloudDriver):
     def find_volume(self, project_id, operation_id):
         return self._find("volume", project_id, operation_id)
 
-    def create_volume(self, project_id, *, name, size_gb, tags):
+    def create_volume(self, project_id, *, name, size_gb, tags, volume_type=None):
+        if volume_type is not None and volume_type not in VOLUME_TYPES:
+            raise CloudError(f"Volume type {volume_type} could not be found.")
         with self._db() as db:
             return self._insert(db, "volume", project_id, name, tags, size_gb=size_gb)
 
