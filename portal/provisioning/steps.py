@@ -96,7 +96,7 @@ def create_volume(ctx, params):
     if volume is None:
         volume = ctx.driver.create_volume(
             ctx.project_id,
-            name=f"{ctx.spec['name']}{params.get('suffix', '')}",
+            name=f"{ctx.spec['name']}{params.get('name_suffix', '')}",
             size_gb=ctx.spec[params.get("size_from", "size_gb")],
             tags=ctx.tags,
             # A VM's data volume has no type of its own: the cloud's default.

@@ -84,8 +84,8 @@ def test_an_approved_vm_is_made_step_by_step_and_lands_in_the_inventory(session,
     assert resource.cloud["addresses"]
     assert [e.kind for e in resource.events] == ["created"]
     assert resource.size["cloud_flavor"] == "jy.small"
-    kinds = sorted(o.kind for o in tagged(operation))
-    assert kinds == ["server", "volume"]
+    names = sorted((o.kind, o.name) for o in tagged(operation))
+    assert names == [("server", "gis-1"), ("volume", "gis-1-data")]
     assert all(o.tags == tags_for(operation.id, order.agency_id) for o in tagged(operation))
     # The order's quota cost moved to the resource: counted once.
     usage = subtree_usage(session, order.agency)
