@@ -191,6 +191,17 @@ def test_the_pages_show_progress_resources_and_actions(app, as_user, user_named,
     assert refused.status_code == 409
 
 
+@pytest.mark.parametrize(("language", "custom"), [("en", "Custom size"), ("zh_CN", "自定义规格")])
+def test_a_custom_size_vm_page_shows_its_size(app, as_user, user_named, language, custom):
+    params = {**VM, "flavor": "custom", "vcpus": 3, "ram_gb": 6}
+    with database(app) as session:
+        vm_id = provisioned(session, user_named(session), params=params).id
+    client = as_user("member.a")
+    client.get(f"/language/{language}")
+    detail = client.get(f"/resources/{vm_id}").get_data(as_text=True)
+    assert f"{custom} (3 vCPU / 6 GB)" in detail
+
+
 def test_the_api_lists_reads_and_acts(api, session, user):
     vm = provisioned(session, user)
     listing = api("member.a").get("/api/v1/resources").get_json()
