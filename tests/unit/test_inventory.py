@@ -200,6 +200,20 @@ def test_a_custom_size_vm_page_shows_its_size(app, as_user, user_named, language
     client.get(f"/language/{language}")
     detail = client.get(f"/resources/{vm_id}").get_data(as_text=True)
     assert f"{custom} (3 vCPU / 6 GB)" in detail
+    # The choices made at creation: the image.
+    assert ("Kylin V10" if language == "en" else "银河麒麟 V10") in detail
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "SSD"), ("zh_CN", "高性能 SSD")])
+def test_a_volume_page_shows_its_type(app, as_user, user_named, language, shown):
+    params = {"volume_name": "fast-1", "size_gb": 20, "volume_type": "ssd", "purpose": "db"}
+    with database(app) as session:
+        volume_id = provisioned(session, user_named(session), "volume", params).id
+    client = as_user("member.a")
+    client.get(f"/language/{language}")
+    detail = client.get(f"/resources/{volume_id}").get_data(as_text=True)
+    label = "Performance type" if language == "en" else "性能类型"
+    assert f"<dt>{label}</dt><dd>{shown}</dd>" in detail
 
 
 def test_the_api_lists_reads_and_acts(api, session, user):
