@@ -89,7 +89,11 @@ _LOCK = (
     .with_for_update(key_share=True)
 )
 # What each limiting agency's subtree holds, for all of them in one query: a subtree
-# is the agencies whose path starts with the limiting agency's.
+# is the agencies whose path starts with the limiting agency's. The limiting ids are
+# written into the SQL (literal_execute): psycopg prepares a statement run five times,
+# and PostgreSQL's generic plan, made without knowing which agency, grew with the whole
+# orders table (1 ms per submission → 11 ms after 5,000 orders; with the ids in the
+# text it stays at 1 ms, a statement per agency).
 _limiting = aliased(Agency, name="limiting")
 _USAGE_UNDER = (
     select(_limiting.id, OrderQuotaCost.resource, func.sum(OrderQuotaCost.amount))
@@ -98,7 +102,7 @@ _USAGE_UNDER = (
     .join(Order, Order.agency_id == Agency.id)
     .join(OrderQuotaCost, OrderQuotaCost.order_id == Order.id)
     .where(
-        _limiting.id.in_(bindparam("agency_ids", expanding=True)),
+        _limiting.id.in_(bindparam("agency_ids", expanding=True, literal_execute=True)),
         Order.state.in_(bindparam("states", expanding=True)),
         OrderQuotaCost.resource.in_(bindparam("resources", expanding=True)),
     )
@@ -112,7 +116,7 @@ _RESOURCES_UNDER = (
     .join(Resource, Resource.agency_id == Agency.id)
     .join(ResourceQuotaCost, ResourceQuotaCost.resource_id == Resource.id)
     .where(
-        _limiting.id.in_(bindparam("agency_ids", expanding=True)),
+        _limiting.id.in_(bindparam("agency_ids", expanding=True, literal_execute=True)),
         Resource.state.in_(sorted(LIVE_STATES)),
         ResourceQuotaCost.resource.in_(bindparam("resources", expanding=True)),
     )
