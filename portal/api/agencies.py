@@ -1,9 +1,7 @@
 """Agencies within the caller's scope, their quotas and usage."""
 
-from flask_smorest import Blueprint
-
 from portal.api.agency_schemas import AgencyChangeIn, AgencyIn
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.schemas import AgencyDetailOut, AgencyOut, QuotaLimitsIn
 from portal.extensions import db
 from portal.orders.quota import headroom, subtree_usage

@@ -1,8 +1,6 @@
 """The caller's approval queue."""
 
-from flask_smorest import Blueprint
-
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.schemas import OrderOut
 from portal.extensions import db
 from portal.orders.service import approval_queue

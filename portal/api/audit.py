@@ -1,11 +1,10 @@
 """The audit log, for auditors and administrators."""
 
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from portal.accounts.roles import Role
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.schemas import AuditArgs, AuditEventOut, VerifyOut
 from portal.core.audit import AuditEvent, verify_chain
 from portal.core.errors import Forbidden

@@ -12,12 +12,11 @@ from decimal import Decimal
 from flask import Response
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from billing.exports import MIMETYPES, export
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.billing_schemas import (
     FIRST_YEAR,
     LAST_YEAR,

@@ -3,9 +3,8 @@
 import hashlib
 
 from flask import current_app, jsonify, request
-from flask_smorest import Blueprint
 
-from portal.api.base import authenticate_request
+from portal.api.base import Blueprint, authenticate_request
 from portal.api.schemas import CatalogItemDetailOut, CatalogItemOut
 from portal.catalog.service import get_item, list_items, offered_versions
 from portal.extensions import db

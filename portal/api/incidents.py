@@ -1,8 +1,6 @@
 """Incidents: list, open, read with their SLA clocks, and act on them."""
 
-from flask_smorest import Blueprint
-
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.incident_schemas import (
     AssignIn,
     CorrectionIn,

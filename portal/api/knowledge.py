@@ -1,9 +1,7 @@
 """The knowledge base: search, write, read, edit (optimistic-locked), and the articles
 an incident's resolution cites. The same service functions and rules as the pages."""
 
-from flask_smorest import Blueprint
-
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.knowledge_schemas import (
     ArticleDetailOut,
     ArticleEditIn,

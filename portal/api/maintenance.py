@@ -2,9 +2,8 @@
 A refused plan or action answers 4xx and is kept in the audit log."""
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.maintenance_schemas import (
     OutputArgs,
     OutputOut,

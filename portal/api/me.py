@@ -1,8 +1,6 @@
 """Who the token belongs to."""
 
-from flask_smorest import Blueprint
-
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.schemas import UserOut
 
 blp = Blueprint("api_me", __name__, url_prefix="/api/v1/me", description="The caller")

@@ -1,9 +1,7 @@
 """The operations overview as JSON: the page's figures, for the same readers (the
 platform-wide roles; a vendor's staff, their vendor's part; others 403)."""
 
-from flask_smorest import Blueprint
-
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.dashboard_schemas import OverviewArgs, OverviewOut
 from portal.billing.periods import month_of
 from portal.core.db import utcnow

@@ -1,9 +1,8 @@
 """Orders: list, create (and submit), read, and act on them."""
 
 from flask import jsonify
-from flask_smorest import Blueprint
 
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.schemas import (
     ActionIn,
     DraftIn,

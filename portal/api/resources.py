@@ -1,9 +1,8 @@
 """Resources and operations: list, read, act (day-2 actions), credentials once."""
 
 from flask import jsonify
-from flask_smorest import Blueprint
 
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.resource_schemas import (
     LeaseExtensionIn,
     OperationOut,

@@ -3,9 +3,8 @@ technician may work on an agency's resources."""
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
 
-from portal.api.base import actor, authenticate_request
+from portal.api.base import Blueprint, actor, authenticate_request
 from portal.api.vendor_schemas import (
     CertificateIn,
     CertificateOut,

@@ -17,3 +17,13 @@ def _number(value):
 def page_of(query, page, per_page):
     """`query` limited to page `page` (from 1) of `per_page` rows."""
     return query.limit(_number(per_page)).offset(_number((page - 1) * per_page))
+
+
+def paged(query):
+    """page_of for a statement built once: its bounds come with page_params."""
+    limit = bindparam("page_limit", type_=Integer, literal_execute=True)
+    return query.limit(limit).offset(bindparam("page_offset", type_=Integer, literal_execute=True))
+
+
+def page_params(page, per_page):
+    return {"page_limit": per_page, "page_offset": (page - 1) * per_page}

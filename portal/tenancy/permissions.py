@@ -1,6 +1,6 @@
 """Who may see and change agencies."""
 
-from sqlalchemy import bindparam, false, select, true
+from sqlalchemy import String, bindparam, false, select, true
 
 from portal.accounts.roles import Role
 from portal.tenancy.models import Agency
@@ -29,8 +29,22 @@ def agency_scope(user, agency_id_column):
     # prepared (see portal.core.paging): a community's subtree and the district's want
     # different plans; with a bound path the district's first page of orders took 22 ms.
     path = bindparam(None, user.agency.path, literal_execute=True)
-    subtree = select(Agency.id).where(Agency.path.startswith(path))
-    return agency_id_column.in_(subtree)
+    return _in_subtree(agency_id_column, path)
+
+
+def _in_subtree(agency_id_column, path):
+    return agency_id_column.in_(select(Agency.id).where(Agency.path.startswith(path)))
+
+
+def bound_subtree_scope(agency_id_column):
+    """agency_scope of an agency user for a statement built once: the subtree is the
+    scope_path parameter (written into the SQL too), its value from scope_params."""
+    path = bindparam("scope_path", type_=String, literal_execute=True)
+    return _in_subtree(agency_id_column, path)
+
+
+def scope_params(user):
+    return {"scope_path": user.agency.path}
 
 
 def can_manage_agencies(user):
