@@ -18,9 +18,20 @@ class Metric:
     name_en: str
     # What the rate depends on beyond the metric: the flavour, the database engine.
     dimension: str | None = None
+    # A price list may give one rate for every value of the dimension: a volume's
+    # type, which the lists written before types were priced do not name.
+    one_rate_for_all: bool = False
 
     def name(self, locale):
         return self.name_zh if str(locale).startswith("zh") else self.name_en
+
+    @property
+    def dimension_rule(self):
+        """How a price list gives this metric's rates: None (one rate, by tier),
+        "required" (a rate per dimension) or "optional" (either)."""
+        if self.dimension is None:
+            return None
+        return "optional" if self.one_rate_for_all else "required"
 
 
 METRICS = {
@@ -30,12 +41,20 @@ METRICS = {
         Metric("vcpu_hours", "vCPU·h", "vCPU 时长", "vCPU hours"),
         Metric("ram_gb_hours", "GB·h", "内存", "Memory GB-hours"),
         Metric("disk_gb_hours", "GB·h", "云主机磁盘", "Server disk GB-hours"),
-        Metric("volume_gb_hours", "GB·h", "云硬盘", "Volume GB-hours"),
+        Metric(
+            "volume_gb_hours",
+            "GB·h",
+            "云硬盘",
+            "Volume GB-hours",
+            dimension="volume_type",
+            one_rate_for_all=True,
+        ),
         Metric("snapshot_gb_hours", "GB·h", "快照", "Snapshot GB-hours"),
         Metric("db_instance_hours", "h", "数据库实例时长", "Database hours", dimension="engine"),
         Metric("db_storage_gb_hours", "GB·h", "数据库存储", "Database storage GB-hours"),
     )
 }
+DIMENSION_RULES = {key: metric.dimension_rule for key, metric in METRICS.items()}
 
 # The states in which a resource costs anything; provisioning, failed, missing and
 # deleted resources cost nothing (a missing one is the operators' fault, not the agency's).
@@ -66,7 +85,9 @@ def accrual_rates(kind, item_key, state, size, stopped_metrics=DEFAULT_STOPPED_M
             size.get("data_volume_gb") or 0
         )
     elif kind == "volume":
-        rates["volume_gb_hours", ""] = int(size.get("size_gb") or 0)
+        # A volume made before types were recorded has none: priced by the one rate.
+        volume_type = size.get("cloud_volume_type") or ""
+        rates["volume_gb_hours", volume_type] = int(size.get("size_gb") or 0)
     elif kind == "database":
         rates["db_instance_hours", item_key] = 1
         rates["db_storage_gb_hours", ""] = int(size.get("storage_gb") or 0)

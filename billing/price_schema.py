@@ -113,15 +113,21 @@ def _tiered(value, where, tiers, errors, complete):
     return result
 
 
+def _one_rate(value, tiers):
+    """Whether a rate is one for every dimension: an amount, or amounts by tier."""
+    return not isinstance(value, dict) or (bool(value) and value.keys() <= tiers)
+
+
 def _rates(rates, path, metrics, tiers, errors, complete):
     """Rates as {metric: {tier: amount}} or {metric: {dimension: {tier: amount}}}.
+    metrics: {metric: its dimension rule (billing.metrics.Metric.dimension_rule)}.
     complete: the list's own rates price every metric and tier; an agency's override some."""
     normalized = {}
     for metric, value in rates.items():
         where = f"{path}.{metric}"
         if metric not in metrics:
             errors.append((where, f"unknown metric ({_known(metrics)})"))
-        elif not metrics[metric]:
+        elif not metrics[metric] or (metrics[metric] == "optional" and _one_rate(value, tiers)):
             normalized[metric] = _tiered(value, where, tiers, errors, complete)
         elif not isinstance(value, dict) or not value:
             errors.append((where, 'give a rate per dimension, e.g. {jy.small: "0.20"}'))

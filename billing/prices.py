@@ -153,11 +153,17 @@ class Rates:
         """Yuan per unit-hour for an agency, or None when this list does not price it.
 
         The agency's own rate replaces the list's; then one discount applies, the
-        agency's own if it has one, else its kind's (never both).
+        agency's own if it has one, else its kind's (never both). A rate given for
+        every dimension of a metric prices a dimension not named on its own.
         """
         discount, own = self._agencies.get(agency_code, (None, {}))
         key = (metric, dimension or "", tier)
-        base = own.get(key, self._base.get(key))
+        # A dimension the list does not name takes the metric's one rate, if it has one.
+        one_rate = (metric, "", tier)
+        base = next(
+            (rates[k] for rates in (own, self._base) for k in (key, one_rate) if k in rates),
+            None,
+        )
         if base is None:
             return None
         if discount is None:

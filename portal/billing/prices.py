@@ -7,7 +7,7 @@ every revision with who loaded it and why.
 
 from sqlalchemy import bindparam, select
 
-from billing.metrics import METRICS
+from billing.metrics import DIMENSION_RULES
 from billing.prices import load_price_lists
 from portal.billing.models import PriceList
 from portal.billing.states import SLA_TIER_LABELS
@@ -22,7 +22,7 @@ SLA_TIERS = tuple(SLA_TIER_LABELS)
 def load(directory):
     return load_price_lists(
         directory,
-        metrics={key: metric.dimension is not None for key, metric in METRICS.items()},
+        metrics=DIMENSION_RULES,
         tiers=set(SLA_TIERS),
         agency_kinds=set(AGENCY_KINDS),
         outsourcing_modes=set(OUTSOURCING_MODES),

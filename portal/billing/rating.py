@@ -175,8 +175,9 @@ def _write_usage_lines(session, bill_ids, start, end, pieces, now):
         INSERT INTO bill_lines (bill_id, kind, resource_id, metric, dimension, sla_tier,
                                 period_start, period_end, quantity, rate, amount, created_at)
         SELECT b.id, 'usage', g.resource_id, g.metric, g.dimension, g.sla_tier,
-               g.period_start, g.period_end, g.quantity, r.rate,
-               COALESCE((g.quantity * r.rate + {FEN_DIVISOR // 2}) / {FEN_DIVISOR}, 0), :now
+               g.period_start, g.period_end, g.quantity, COALESCE(r.rate, one.rate),
+               COALESCE((g.quantity * COALESCE(r.rate, one.rate) + {FEN_DIVISOR // 2})
+                        / {FEN_DIVISOR}, 0), :now
         FROM (
             SELECT x.agency_id, x.resource_id, x.metric, x.dimension, x.sla_tier,
                    x.period_start, x.period_end, CAST(SUM(x.quantity) AS BIGINT) AS quantity
@@ -186,6 +187,10 @@ def _write_usage_lines(session, bill_ids, start, end, pieces, now):
         JOIN bills b ON b.agency_id = g.agency_id AND b.id IN :bill_ids
         LEFT JOIN bill_rates r ON r.bill_id = b.id AND r.period_start = g.period_start
              AND r.metric = g.metric AND r.dimension = g.dimension AND r.sla_tier = g.sla_tier
+        -- a dimension the list does not name takes the metric's one rate, if it has one
+        -- (a volume's type, when the list prices every type alike): as Rates.rate does
+        LEFT JOIN bill_rates one ON one.bill_id = b.id AND one.period_start = g.period_start
+             AND one.metric = g.metric AND one.dimension = '' AND one.sla_tier = g.sla_tier
         -- ids in this order: the lines come out the same when the bill is made again
         -- (without it, a GROUP BY's rows come in whatever order the plan gives)
         ORDER BY b.id, g.resource_id, g.metric, g.dimension, g.sla_tier, g.period_start

@@ -22,6 +22,7 @@ SIZE_KEYS = (
     "root_disk_gb",
     "data_volume_gb",
     "size_gb",
+    "cloud_volume_type",
     "storage_gb",
 )
 

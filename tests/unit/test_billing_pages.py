@@ -5,9 +5,12 @@ import pytest
 from sqlalchemy import select
 
 from portal.billing.models import Bill
+from portal.billing.prices import sync_price_lists
 from tests.billing_factories import (
     CHANGE,
+    OCTOBER_LIST,
     bill_october,
+    write_price_lists,
 )
 from tests.conftest import csrf_token, database
 
@@ -125,6 +128,22 @@ def test_the_running_cost_and_the_price_lists(as_user, billed):
     assert member.get(f"/billing/running?agency_id={billed['c']}").status_code in (404,)
     prices = member.get("/billing/prices").get_data(as_text=True)
     assert "T1" in prices and "T2" in prices and "0.18" in prices
+
+
+def test_a_price_list_by_volume_type_shows_a_row_per_type(app, as_user, tmp_path):
+    typed = (
+        OCTOBER_LIST.replace('version: "T2"', 'version: "T3"')
+        .replace('"2026-10-16T00:00:00+08:00"', '"2026-12-01T00:00:00+08:00"')
+        .replace(
+            'volume_gb_hours: "0.0007"',
+            'volume_gb_hours: {jy-standard: "0.0007", jy-ssd: "0.0015"}',
+        )
+    )
+    with database(app) as session:
+        sync_price_lists(session, None, write_price_lists(tmp_path / "prices", typed))
+        session.commit()
+    html = as_user("member.a").get("/billing/prices").get_data(as_text=True)
+    assert "jy-ssd</td>" in html and "0.0015" in html and "jy-standard</td>" in html
 
 
 def test_the_order_form_shows_the_monthly_price(as_user, billed):

@@ -29,6 +29,7 @@ from tests.billing_factories import (
     AFTER,
     CHANGE,
     CREATED,
+    JANUARY_LIST,
     OCTOBER,
     OCTOBER_END,
     OCTOBER_LIST,
@@ -83,6 +84,54 @@ def test_a_community_gets_its_kind_discount_after_the_change(session, user, worl
     assert (metric, quantity) == ("volume_gb_hours", 100 * 384 * 3600)
     assert rate == Decimal("0.000490")  # 0.0007 less 30%
     assert amount == Decimal("18.82")  # 100 GB × 384 h × 0.00049 = 18.816
+
+
+SSD = {"size_gb": 100, "cloud_volume_type": "jy-ssd"}
+STANDARD = {"size_gb": 100, "cloud_volume_type": "jy-standard"}
+UNTYPED = {"size_gb": 100}  # a volume made before volume types were recorded
+
+
+def bill_volumes(session, world, *sizes):
+    """Bureau b's volumes of these sizes from the price change on, October billed;
+    returns (type, rate, amount) of each usage line of b's bill."""
+    for size in sizes:
+        make_resource(session, world.agencies["b"], "volume", [(CHANGE, "created", "active", size)])
+    meter(session, CHANGE, OCTOBER_END)
+    generate_bills(session, make_user(session, "fin", ["finance_officer"]), OCTOBER, now=AFTER)
+    lines = lines_of(session, bill_of(session, world, "b"), kinds=("usage",))
+    return [(line.dimension, line.rate, line.amount) for line in lines]
+
+
+def test_volumes_of_every_type_take_a_list_s_one_rate(session, world, prices):
+    assert bill_volumes(session, world, SSD, STANDARD, UNTYPED) == [
+        ("jy-ssd", Decimal("0.0007"), Decimal("26.88")),  # 100 GB × 384 h × 0.0007
+        ("jy-standard", Decimal("0.0007"), Decimal("26.88")),
+        ("", Decimal("0.0007"), Decimal("26.88")),
+    ]
+
+
+@pytest.fixture
+def typed_prices(session, tmp_path):
+    """T1, and T2 pricing volumes by type from the change on."""
+    by_type = 'volume_gb_hours: {jy-standard: "0.0007", jy-ssd: "0.0015"}'
+    october = OCTOBER_LIST.replace('volume_gb_hours: "0.0007"', by_type)
+    directory = tmp_path / "typed"
+    directory.mkdir()
+    for name, text in (("t1.yaml", JANUARY_LIST), ("t2.yaml", october)):
+        (directory / name).write_text(text, encoding="utf-8")
+    sync_price_lists(session, None, directory)
+
+
+def test_a_list_that_prices_volume_types_bills_each_at_its_rate(session, world, typed_prices):
+    assert bill_volumes(session, world, SSD, STANDARD) == [
+        ("jy-ssd", Decimal("0.0015"), Decimal("57.60")),
+        ("jy-standard", Decimal("0.0007"), Decimal("26.88")),
+    ]
+
+
+def test_a_volume_of_no_recorded_type_is_refused_by_a_list_by_type(session, world, typed_prices):
+    with pytest.raises(Conflict, match=r"no price list prices: volume_gb_hours \(standard\)"):
+        bill_volumes(session, world, UNTYPED)
 
 
 def test_regenerating_a_draft_gives_the_same_bill(session, user, world, october):

@@ -50,6 +50,14 @@ def test_custom_sizes_accrue_vcpu_and_memory_instead_of_a_flavour():
     assert accrual_rates("vm", "vm", "missing", custom) == {}
 
 
+def test_a_volume_accrues_by_its_type():
+    ssd = {"size_gb": 100, "cloud_volume_type": "jy-ssd"}
+    assert accrual_rates("volume", "volume", "active", ssd) == {("volume_gb_hours", "jy-ssd"): 100}
+    # Made before types were recorded: no type, priced by a list's one rate.
+    untyped = {"size_gb": 100}
+    assert accrual_rates("volume", "volume", "stopped", untyped) == {("volume_gb_hours", ""): 100}
+
+
 def test_an_hour_is_metered_from_the_events_and_only_once(session, world):
     vm = make_resource(
         session,

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from billing.metrics import METRICS
+from billing.metrics import DIMENSION_RULES
 from billing.prices import (
     PRICES_DIR,
     QUANTUM,
@@ -24,7 +24,7 @@ from billing.prices import (
 )
 
 VOCABULARY = {
-    "metrics": {key: metric.dimension is not None for key, metric in METRICS.items()},
+    "metrics": DIMENSION_RULES,
     "tiers": {"standard", "important", "critical"},
     "agency_kinds": {"district", "bureau", "town", "community"},
     "outsourcing_modes": {"self_operated", "hybrid", "fully_outsourced"},
@@ -68,10 +68,14 @@ def test_shipped_files_load(lists):
     assert first.effective_from == datetime(2025, 12, 31, 16, tzinfo=UTC)
     assert second.effective_from == CHANGE
     for rates in (first, second):
-        for metric, dimensional in VOCABULARY["metrics"].items():
+        for metric, rule in VOCABULARY["metrics"].items():
             keys = rates.keys()
             dimensions = {dim for m, dim, _tier in keys if m == metric}
-            assert dimensions and all(bool(dim) == dimensional for dim in dimensions)
+            assert dimensions
+            if rule == "optional":  # the shipped lists price every volume type alike
+                assert dimensions == {""}
+            else:
+                assert all(bool(dim) == bool(rule) for dim in dimensions)
             for dim in dimensions:
                 for tier in VOCABULARY["tiers"]:
                     assert rates.rate(metric, dim, tier) is not None, (metric, dim, tier)
@@ -103,6 +107,8 @@ BAD = [
     (("rates", "instance_hours"), "0.2", "rates.instance_hours: give a rate per dimension"),
     (("rates", "instance_hours"), {}, "rates.instance_hours: give a rate per dimension"),
     (("rates", "instance_hours", ""), "0.2", "rates.instance_hours.'': a dimension is a non-empty"),
+    (("rates", "volume_gb_hours"), {}, "rates.volume_gb_hours: give a rate per dimension"),
+    (("rates", "volume_gb_hours"), {"jy-ssd": "x"}, "rates.volume_gb_hours.jy-ssd: 'x' is not"),
     (("rates", "disk_gb_hours"), "-0.1", "rates.disk_gb_hours: cannot be negative"),
     (("rates", "disk_gb_hours"), "0.0000001", "rates.disk_gb_hours: at most 6 decimal places"),
     (("rates", "disk_gb_hours"), "abc", "rates.disk_gb_hours: 'abc' is not a decimal number"),
@@ -242,6 +248,29 @@ def test_rates_round_half_up_to_six_places(lists):
     definition["agency_kinds"]["town"] = {"discount": "0.5"}
     # 0.0000025 → 0.000003 (half-even would give 0.000002).
     assert Rates(definition).rate("snapshot_gb_hours", "", "standard", "town") == QUANTUM * 3
+
+
+def test_volumes_priced_by_type_or_by_one_rate(prices_dir):
+    by_type = {"jy-standard": "0.0007", "jy-ssd": {**TIERS3, "standard": "0.0015"}}
+    edit(prices_dir, "2026-10.yaml", set_in(("rates", "volume_gb_hours"), by_type))
+    edit(prices_dir, "2026-01.yaml", set_in(("rates", "volume_gb_hours"), TIERS3))
+    older, newer = (Rates(definition) for definition in load(prices_dir))
+    # One rate (here by tier) prices every type, and a volume of no recorded type.
+    for volume_type in ("jy-ssd", "jy-standard", ""):
+        assert older.rate("volume_gb_hours", volume_type, "important") == Decimal("0.1")
+    # A rate per type prices each type its own way; a type it does not name, nothing.
+    assert newer.rate("volume_gb_hours", "jy-ssd", "standard") == Decimal("0.0015")
+    assert newer.rate("volume_gb_hours", "jy-ssd", "critical") == Decimal("0.2")
+    assert newer.rate("volume_gb_hours", "jy-standard", "critical") == Decimal("0.0007")
+    assert newer.rate("volume_gb_hours", "jy-archive", "standard") is None
+    assert newer.rate("volume_gb_hours", "", "standard") is None
+    # Discounts apply to the type's rate; an agency's own one rate replaces the list's.
+    assert newer.rate("volume_gb_hours", "jy-ssd", "standard", "community") == Decimal("0.00105")
+    definition = load(prices_dir)[1]
+    definition["agencies"]["b08"]["rates"]["volume_gb_hours"] = dict.fromkeys(TIERS3, "0.001")
+    rates = Rates(definition)
+    assert rates.rate("volume_gb_hours", "jy-ssd", "standard", "bureau", "b08") == Decimal("0.0009")
+    assert rates.rate("volume_gb_hours", "jy-ssd", "standard", "bureau", "b01") == Decimal("0.0015")
 
 
 def test_keys_include_negotiated_dimensions(lists):

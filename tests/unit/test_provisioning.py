@@ -124,6 +124,8 @@ def test_a_volume_is_made_of_the_cloud_type_its_option_names(session, user, monk
         assert run(session, operation).finished
         assert operation.state == OperationState.SUCCEEDED, operation.error
         assert asked[-1] == cloud_type
+        # The inventory keeps the type: metering prices the volume by it.
+        assert session.get(Resource, operation.resource_id).size["cloud_volume_type"] == cloud_type
     # A VM's data volume is of the cloud's default type.
     run(session, operation_of(session, approved(session, user, "vm", VM_WITH_DATA)))
     assert asked[-1] is None
