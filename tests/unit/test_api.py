@@ -11,6 +11,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.api.schemas import OrderDetailOut, OrderPage
 from portal.catalog.service import sync_catalog
+from portal.extensions import db
 from portal.orders.models import Order
 from portal.orders.service import list_orders
 from tests.conftest import database
@@ -78,6 +79,32 @@ def test_malformed_json_is_a_clear_400_or_422(app, world):
     )
     assert response.status_code in (400, 422)
     assert error_of(response)["message"]
+
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\u001f", "\\b", "\\u007f"])
+def test_a_control_character_escaped_in_json_is_refused_and_nothing_written(app, world, escape):
+    before = _order_count(app)
+    response = app.test_client().post(
+        "/api/v1/orders",
+        data=json.dumps(VM).replace('"purpose": "p"', f'"purpose": "a{escape}b"'),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {world.tokens['member.a']}"},
+    )
+    assert response.status_code == 422
+    assert "control characters" in error_of(response)["message"]
+    assert _order_count(app) == before
+
+
+def test_a_backslash_in_json_text_is_no_control_character(api):
+    body = {**VM, "parameters": {**VM["parameters"], "purpose": "C:\\bin\\fix \\u0000"}}
+    response = api("member.a").post("/api/v1/orders", json=body)
+    assert response.status_code == 201
+    assert response.get_json()["parameters"]["purpose"] == "C:\\bin\\fix \\u0000"
+
+
+def _order_count(app):
+    with app.app_context():
+        return len(db.session.scalars(select(Order.id)).all())
 
 
 def test_quota_exceeded_names_the_resources(api, world):
