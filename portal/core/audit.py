@@ -49,7 +49,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
     object_type: Mapped[str] = mapped_column(String(40), nullable=False)
     object_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    agency_id: Mapped[int | None] = mapped_column(index=True)
+    # Indexed by ix_audit_events_chain, whose leading column it is.
+    agency_id: Mapped[int | None] = mapped_column()
     before: Mapped[dict | None] = mapped_column(JSONType)
     after: Mapped[dict | None] = mapped_column(JSONType)
     source_address: Mapped[str | None] = mapped_column(String(64))
