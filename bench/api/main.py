@@ -111,6 +111,15 @@ def measure(stack, args, scenarios, phase):
             # shared machine's load does not always favour the same app.
             order = ("portal", "bare") if number % 2 else ("bare", "portal")
             for target in order:
+                # Each run finds the tables as autovacuum keeps them in production (it
+                # is off on the bench machine): every run adds thousands of orders, and
+                # without VACUUM the visibility map never covers them, so each later
+                # run's counts and quota sums read more heap pages, for both apps
+                # alike (the order list's p99 doubled from round to round). ANALYZE
+                # also re-plans: prefill.sql's saw no resources nor operations, and
+                # plans made for empty tables made each submission's foreign-key
+                # checks scan those tables whole.
+                stack.vacuum()
                 result = measured_run(stack, args, scenario, target, number, phase)
                 print(
                     f"  {scenario:8} {target:7} round {number}: "
@@ -184,12 +193,6 @@ def run_all(stack, args, scenarios):
         for scenario in scenarios:
             for target in APPS:
                 wrk(stack, args, scenario, target, args.warmup, f"w{target[0]}{scenario[0]}")
-    # Statistics of the tables as the runs find them. prefill.sql's ANALYZE saw no
-    # resources or operations; where autovacuum is off (as on the bench machine) the
-    # connections the smoke test and warm-up opened, the portal's first, kept plans
-    # made for empty tables: the foreign-key checks of each submission then scanned
-    # those tables whole, more of them every round. ANALYZE makes both apps re-plan.
-    stack.psql("-c", "ANALYZE", database=stack.database)
     runs = []
     for phase in args.phases:
         load = (

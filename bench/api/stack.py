@@ -27,9 +27,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
 
 
-def _run(argv, env=None, label=None):
+def _run(argv, env=None, label=None, quiet=False):
     """Run a setup step; on failure show its output and stop."""
-    print(f"  {label or ' '.join(map(str, argv))}", flush=True)
+    if not quiet:
+        print(f"  {label or ' '.join(map(str, argv))}", flush=True)
     done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{label or argv[0]} failed:\n{done.stdout}\n{done.stderr}")
@@ -79,6 +80,11 @@ class Stack:
 
     def psql(self, *args, database="postgres"):
         return _run([*PSQL, "-d", database, *args], label=f"psql {' '.join(args)[:70]}")
+
+    def vacuum(self):
+        """VACUUM ANALYZE the bench database, quietly: what autovacuum does in production
+        (it is off on the bench machine)."""
+        _run([*PSQL, "-d", self.database, "-c", "VACUUM ANALYZE"], quiet=True)
 
     def create_database(self, prefill):
         self.drop_database()  # a leftover of an interrupted earlier run
