@@ -92,14 +92,17 @@ LIMITS = text("""SELECT agency_id, resource, "limit" FROM quotas
     WHERE agency_id = ANY(:ancestors) AND resource = ANY(:resources)""")
 # FOR NO KEY UPDATE: the portal's with_for_update(key_share=True)
 LOCK = text("SELECT id, path FROM agencies WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE")
-USAGE = text("""
+# What one subtree holds: its held orders and its live resources, in one statement.
+HELD_UNDER = text("""
     SELECT c.resource, sum(c.amount) FROM order_quota_costs c
     JOIN orders o ON o.id = c.order_id JOIN agencies a ON a.id = o.agency_id
-    WHERE a.path LIKE :path || '%' AND o.state = ANY(:states) GROUP BY c.resource""")
-RESOURCE_USAGE = text("""
+    WHERE a.path LIKE :path || '%' AND o.state = ANY(:states) AND c.resource = ANY(:resources)
+    GROUP BY c.resource
+    UNION ALL
     SELECT c.resource, sum(c.amount) FROM resource_quota_costs c
     JOIN resources r ON r.id = c.resource_id JOIN agencies a ON a.id = r.agency_id
-    WHERE a.path LIKE :path || '%' AND r.state = ANY(:states) GROUP BY c.resource""")
+    WHERE a.path LIKE :path || '%' AND r.state = ANY(:live) AND c.resource = ANY(:resources)
+    GROUP BY c.resource""")
 INSERT_RESOURCE = text("""
     INSERT INTO resources (agency_id, order_id, item_id, catalog_version_id, kind, name,
         state, sla_tier, size, cloud, created_at, version)
@@ -225,10 +228,13 @@ def _check_quota(conn, caller, cost):
     locked = conn.execute(LOCK, {"ids": sorted({q.agency_id for q in limits})}).all()
     shortfalls = {}
     for agency in locked:
-        used = dict(conn.execute(USAGE, {"path": agency.path, "states": HELD_STATES}).all())
-        held = conn.execute(RESOURCE_USAGE, {"path": agency.path, "states": LIVE_STATES})
+        used = {}
+        held = conn.execute(
+            HELD_UNDER,
+            {"path": agency.path, "states": HELD_STATES, "live": LIVE_STATES, "resources": wanted},
+        )
         for resource, amount in held:
-            used[resource] = (used.get(resource) or 0) + amount
+            used[resource] = used.get(resource, 0) + amount
         for quota in (q for q in limits if q.agency_id == agency.id):
             if cost[quota.resource] > quota.limit - (used.get(quota.resource) or 0):
                 shortfalls[quota.resource] = "exceeds the quota"
