@@ -26,24 +26,7 @@ HELD_STATES = PENDING_STATES | COMMITTED_STATES
 
 def subtree_usage(session, agency, states=HELD_STATES):
     """What the subtree holds: orders in `states`, and the live resources."""
-    orders = session.execute(
-        select(OrderQuotaCost.resource, func.sum(OrderQuotaCost.amount))
-        .join(Order, Order.id == OrderQuotaCost.order_id)
-        .join(Agency, Agency.id == Order.agency_id)
-        .where(Agency.path.startswith(agency.path), Order.state.in_(list(states)))
-        .group_by(OrderQuotaCost.resource)
-    ).all()
-    resources = session.execute(
-        select(ResourceQuotaCost.resource, func.sum(ResourceQuotaCost.amount))
-        .join(Resource, Resource.id == ResourceQuotaCost.resource_id)
-        .join(Agency, Agency.id == Resource.agency_id)
-        .where(Agency.path.startswith(agency.path), Resource.state.in_(sorted(LIVE_STATES)))
-        .group_by(ResourceQuotaCost.resource)
-    ).all()
-    usage = {}
-    for resource, total in (*orders, *resources):
-        usage[resource] = usage.get(resource, 0) + int(total or 0)
-    return usage
+    return _held_under(session.execute, agency.path, states, sorted(QUOTA_RESOURCES))
 
 
 def _limits_over(session, agency, resources):
@@ -118,6 +101,16 @@ _HELD_UNDER = union_all(
 )
 
 
+def _held_under(execute, path, states, resources):
+    """Resource → amount the subtree at `path` holds (through the session's execute,
+    or its connection's where the ORM's execution layer is not worth its CPU)."""
+    held = execute(_HELD_UNDER, {"path": path, "states": sorted(states), "resources": resources})
+    usage = {}
+    for resource, total in held:
+        usage[resource] = usage.get(resource, 0) + int(total or 0)
+    return usage
+
+
 def check_and_lock(session, agency, cost, states):
     """Raise QuotaExceeded unless `cost` fits under every limit above `agency`,
     counting orders in `states`; holds the limiting agencies' row locks until commit."""
@@ -137,16 +130,13 @@ def check_and_lock(session, agency, cost, states):
     limiting = connection.execute(
         _LOCK, {"agency_ids": sorted({agency_id for agency_id, _, _ in limits})}
     ).all()
-    used = {}
-    for agency_id, path in limiting:
-        held = connection.execute(
-            _HELD_UNDER, {"path": path, "states": sorted(states), "resources": wanted}
-        )
-        for resource, total in held:
-            used[agency_id, resource] = used.get((agency_id, resource), 0) + int(total or 0)
+    used = {
+        agency_id: _held_under(connection.execute, path, states, wanted)
+        for agency_id, path in limiting
+    }
     shortfalls = {}
     for agency_id, resource, limit in sorted(limits):
-        left = limit - used.get((agency_id, resource), 0)
+        left = limit - used[agency_id].get(resource, 0)
         if cost[resource] > left:
             shortfalls[resource] = _l(
                 "%(resource)s: this request needs %(need)s, but only %(left)s of "
